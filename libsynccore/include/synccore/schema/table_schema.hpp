@@ -1,0 +1,68 @@
+// What a table looks like in a given database right now, read with PRAGMA table_info and
+// PRAGMA foreign_key_list: the columns (name, declared type, the wire kind derived from it,
+// NOT NULL, default) and the foreign keys. The codec and apply engine work from this, never
+// from hard-coded column lists, so a column the app adds later is picked up automatically.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace synccore::db {
+class connection;
+}
+
+namespace synccore::schema {
+
+// How a column's values are represented on the wire, derived from the declared type the way
+// Laravel's SQLite grammar writes it: "integer" -> integer, "numeric"/"decimal"/"float"/"real"/
+// "double" -> decimal, "tinyint(1)"/"boolean" -> boolean, "datetime"/"timestamp"/"date" ->
+// timestamp, "blob" -> blob, anything else (varchar, text) -> text.
+enum class column_kind { integer, decimal, boolean, timestamp, text, blob };
+
+struct column_info {
+  std::string name;
+  std::string declared_type;
+  column_kind kind = column_kind::text;
+  bool not_null = false;
+  // The default's SQL text as stored in the schema (e.g. "'cashier'"), if any.
+  std::optional<std::string> default_sql;
+  // 1-based position in the primary key, 0 when not part of it.
+  int primary_key_position = 0;
+
+  bool has_default() const noexcept { return default_sql.has_value(); }
+  // True when an INSERT that omits this column would fail (NOT NULL, no default, not the
+  // INTEGER PRIMARY KEY rowid alias).
+  bool required_on_insert() const noexcept;
+};
+
+struct foreign_key {
+  std::string from_column;   // in this table, e.g. "cashier_id"
+  std::string parent_table;  // e.g. "users"
+  std::string parent_column; // e.g. "id"
+};
+
+struct table_schema {
+  std::string name;
+  std::vector<column_info> columns;  // in table order
+  std::vector<foreign_key> foreign_keys;
+
+  // Returns the column named `name` (exact match), or nullptr.
+  const column_info* find(std::string_view column) const noexcept;
+  bool empty() const noexcept { return columns.empty(); }
+};
+
+// Derives the wire kind from a declared column type (case-insensitive). Pure.
+column_kind kind_from_declared_type(std::string_view declared_type) noexcept;
+
+// Reads the current shape of `table`. Returns an empty table_schema (no columns) when the table
+// does not exist. Throws db::sqlite_error on I/O failure.
+table_schema read_table_schema(db::connection& conn, std::string_view table);
+
+// Returns the foreign keys of every table in the database that point at `parent_table`
+// (as pairs of child table name and foreign key). Used to renumber a row and its references.
+std::vector<std::pair<std::string, foreign_key>> referencing_columns(db::connection& conn,
+                                                                    std::string_view parent_table);
+
+}  // namespace synccore::schema

@@ -1,0 +1,140 @@
+#include <synccore/db/connection.hpp>
+#include <synccore/db/sqlite_error.hpp>
+#include <synccore/db/statement.hpp>
+#include <synccore/db/transaction.hpp>
+
+#include <catch2/catch.hpp>
+#include <sqlite3.h>
+
+#include <fstream>
+
+#include "temp_dir.hpp"
+
+using namespace synccore::db;
+
+namespace {
+long long count_rows(connection& c, const char* table) {
+  auto st = c.prepare(std::string("SELECT count(*) FROM ") + table);
+  st.step();
+  return st.column_int64(0);
+}
+}  // namespace
+
+TEST_CASE("connection opens with WAL, foreign keys and a busy timeout", "[db]") {
+  ruxx_test::temp_dir dir;
+  connection c(dir / "a.sqlite");
+  auto mode = c.prepare("PRAGMA journal_mode");
+  REQUIRE(mode.step());
+  CHECK(mode.column_text(0) == "wal");
+  auto fk = c.prepare("PRAGMA foreign_keys");
+  REQUIRE(fk.step());
+  CHECK(fk.column_int64(0) == 1);
+  auto bt = c.prepare("PRAGMA busy_timeout");
+  REQUIRE(bt.step());
+  CHECK(bt.column_int64(0) == 10000);
+}
+
+TEST_CASE("errors carry SQLite's extended code and message", "[db]") {
+  ruxx_test::temp_dir dir;
+  connection c(dir / "a.sqlite");
+  c.execute("CREATE TABLE p(id INTEGER PRIMARY KEY); CREATE TABLE k(id INTEGER PRIMARY KEY, "
+            "p_id INTEGER NOT NULL REFERENCES p(id), u TEXT UNIQUE)");
+  c.execute("INSERT INTO p(id) VALUES (1); INSERT INTO k(id, p_id, u) VALUES (1, 1, 'x')");
+  try {
+    c.execute("INSERT INTO k(p_id, u) VALUES (1, 'x')");
+    FAIL("expected a constraint error");
+  } catch (const sqlite_error& e) {
+    CHECK(e.extended_code() == SQLITE_CONSTRAINT_UNIQUE);
+    CHECK(e.is_constraint());
+    CHECK(std::string(e.what()).find("UNIQUE constraint failed") != std::string::npos);
+  }
+  auto st = c.prepare("INSERT INTO k(p_id, u) VALUES (?, ?)");
+  st.bind(1, 42).bind(2, "y");
+  try {
+    st.run();
+    FAIL("expected a foreign key error");
+  } catch (const sqlite_error& e) {
+    CHECK(e.extended_code() == SQLITE_CONSTRAINT_FOREIGNKEY);
+  }
+  CHECK_THROWS_AS(c.prepare("SELEC nonsense"), sqlite_error);
+}
+
+TEST_CASE("a file that is not a database is refused at open with a corrupt code", "[db]") {
+  ruxx_test::temp_dir dir;
+  const auto path = dir / "garbage.sqlite";
+  std::ofstream(path) << std::string(8192, 'x');
+  try {
+    connection c(path);
+    FAIL("expected open to fail");
+  } catch (const sqlite_error& e) {
+    CHECK(e.is_corrupt());
+  }
+}
+
+TEST_CASE("transaction rolls back unless committed", "[db]") {
+  ruxx_test::temp_dir dir;
+  connection c(dir / "a.sqlite");
+  c.execute("CREATE TABLE t(v INTEGER)");
+  {
+    transaction tx(c);
+    c.execute("INSERT INTO t VALUES (1)");
+  }
+  CHECK(count_rows(c, "t") == 0);
+  CHECK_FALSE(c.in_transaction());
+  try {
+    transaction tx(c);
+    c.execute("INSERT INTO t VALUES (1)");
+    throw std::runtime_error("boom");
+  } catch (const std::runtime_error&) {
+  }
+  CHECK(count_rows(c, "t") == 0);
+  {
+    transaction tx(c);
+    c.execute("INSERT INTO t VALUES (2)");
+    tx.commit();
+  }
+  CHECK(count_rows(c, "t") == 1);
+}
+
+TEST_CASE("statement binds and reads every storage class", "[db]") {
+  ruxx_test::temp_dir dir;
+  connection c(dir / "a.sqlite");
+  c.execute("CREATE TABLE t(i, r, s, b, n)");
+  auto ins = c.prepare("INSERT INTO t VALUES (?, ?, ?, ?, ?)");
+  ins.bind(1, std::int64_t{9007199254740993}).bind(2, 12.5).bind(3, "Chiké ₦").bind_blob(4, "\x01\x02").bind_null(5);
+  ins.run();
+  auto sel = c.prepare("SELECT i, r, s, b, n FROM t");
+  REQUIRE(sel.step());
+  CHECK(sel.column_type(0) == value_type::integer);
+  CHECK(sel.column_int64(0) == 9007199254740993);
+  CHECK(sel.column_double(1) == 12.5);
+  CHECK(sel.column_text(2) == "Chiké ₦");
+  CHECK(sel.column_blob(3).size() == 2);
+  CHECK(sel.is_null(4));
+  CHECK_FALSE(sel.column_optional_string(4).has_value());
+  CHECK_FALSE(sel.step());
+}
+
+TEST_CASE("a second writer waits for the first instead of failing", "[db]") {
+  ruxx_test::temp_dir dir;
+  connection a(dir / "a.sqlite");
+  a.execute("CREATE TABLE t(v INTEGER)");
+  open_options quick;
+  quick.busy_timeout = std::chrono::milliseconds(50);
+  connection b(dir / "a.sqlite", quick);
+  transaction hold(a);
+  a.execute("INSERT INTO t VALUES (1)");
+  try {
+    transaction tx(b);
+    FAIL("expected busy");
+  } catch (const sqlite_error& e) {
+    CHECK(e.is_busy());
+  }
+  // Readers are never blocked by the writer (WAL).
+  CHECK(count_rows(b, "t") == 0);
+}
+
+TEST_CASE("quote_identifier doubles inner quotes", "[db]") {
+  CHECK(quote_identifier("users") == "\"users\"");
+  CHECK(quote_identifier("a\"b") == "\"a\"\"b\"");
+}

@@ -30,6 +30,9 @@ CREATE TABLE IF NOT EXISTS ruxx_sync_changes (
   row_key    TEXT NOT NULL,
   op         TEXT NOT NULL CHECK (op IN ('insert', 'update', 'delete')),
   origin     TEXT NOT NULL DEFAULT 'local',
+  -- Slave: updated_at of the row as last received from the master, before the first pending
+  -- local change. The master uses it to tell a fast-forward from a concurrent edit.
+  base_updated_at TEXT,
   UNIQUE (table_name, row_id)
 );
 CREATE INDEX IF NOT EXISTS ruxx_sync_changes_table_seq ON ruxx_sync_changes (table_name, seq);
@@ -69,6 +72,8 @@ CREATE TABLE IF NOT EXISTS ruxx_sync_outbox (
   table_name TEXT PRIMARY KEY,
   batch_id   TEXT NOT NULL,
   max_seq    INTEGER NOT NULL,
+  -- The exact request body, resent verbatim so the master recognises the batch.
+  body       TEXT NOT NULL,
   created_at TEXT NOT NULL
 );
 

@@ -1,0 +1,138 @@
+// gzip via zlib's deflate/inflate with windowBits 15+16 (gzip wrapper). Each z_stream is owned
+// by a small RAII holder so every exit path calls deflateEnd/inflateEnd.
+#include <synccore/net/gzip.hpp>
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <array>
+#include <limits>
+#include <new>
+#include <stdexcept>
+
+namespace synccore::net {
+namespace {
+
+constexpr int gzip_window_bits = 15 + 16;
+constexpr std::size_t chunk_size = 64 * 1024;
+constexpr std::size_t max_zlib_chunk = std::numeric_limits<uInt>::max();
+
+// z_stream's pointers are non-const for historical reasons; zlib never writes through next_in.
+Bytef* input_pointer(const char* data) {
+  return reinterpret_cast<Bytef*>(const_cast<char*>(data));
+}
+
+class deflater {
+ public:
+  deflater() {
+    const int rc = deflateInit2_(&zs_, Z_DEFAULT_COMPRESSION, Z_DEFLATED, gzip_window_bits, 8,
+                                 Z_DEFAULT_STRATEGY, ZLIB_VERSION, static_cast<int>(sizeof zs_));
+    if (rc == Z_MEM_ERROR) throw std::bad_alloc();
+    if (rc != Z_OK) throw std::runtime_error("zlib deflateInit2 failed");
+  }
+  ~deflater() { deflateEnd(&zs_); }
+  deflater(const deflater&) = delete;
+  deflater& operator=(const deflater&) = delete;
+  z_stream& get() noexcept { return zs_; }
+
+ private:
+  z_stream zs_{};
+};
+
+class inflater {
+ public:
+  inflater() {
+    const int rc =
+        inflateInit2_(&zs_, gzip_window_bits, ZLIB_VERSION, static_cast<int>(sizeof zs_));
+    if (rc == Z_MEM_ERROR) throw std::bad_alloc();
+    if (rc != Z_OK) throw std::runtime_error("zlib inflateInit2 failed");
+  }
+  ~inflater() { inflateEnd(&zs_); }
+  inflater(const inflater&) = delete;
+  inflater& operator=(const inflater&) = delete;
+  z_stream& get() noexcept { return zs_; }
+
+ private:
+  z_stream zs_{};
+};
+
+input_error gzip_error(std::string message) { return input_error{"gzip", std::move(message)}; }
+
+}  // namespace
+
+std::string gzip_compress(std::string_view data) {
+  deflater d;
+  z_stream& zs = d.get();
+  std::string out;
+  out.reserve(deflateBound(&zs, static_cast<uLong>(std::min(data.size(), max_zlib_chunk))) + 32);
+  std::array<char, chunk_size> buffer{};
+  std::size_t offset = 0;
+  int rc = Z_OK;
+  do {
+    const std::size_t take = std::min(data.size() - offset, max_zlib_chunk);
+    zs.next_in = input_pointer(data.data() + offset);
+    zs.avail_in = static_cast<uInt>(take);
+    offset += take;
+    const int flush = offset == data.size() ? Z_FINISH : Z_NO_FLUSH;
+    do {
+      zs.next_out = reinterpret_cast<Bytef*>(buffer.data());
+      zs.avail_out = static_cast<uInt>(buffer.size());
+      rc = deflate(&zs, flush);
+      if (rc == Z_STREAM_ERROR) throw std::runtime_error("zlib deflate failed");
+      out.append(buffer.data(), buffer.size() - zs.avail_out);
+    } while (zs.avail_out == 0);
+  } while (offset < data.size());
+  if (rc != Z_STREAM_END) throw std::runtime_error("zlib deflate did not finish");
+  return out;
+}
+
+expected<std::string> gzip_decompress(std::string_view data, std::size_t max_output) {
+  if (data.empty()) return gzip_error("empty input is not a gzip stream");
+  inflater inf;
+  z_stream& zs = inf.get();
+  std::string out;
+  std::array<char, chunk_size> buffer{};
+  std::size_t offset = 0;
+  bool member_done = false;
+  while (true) {
+    if (zs.avail_in == 0 && offset < data.size()) {
+      const std::size_t take = std::min(data.size() - offset, max_zlib_chunk);
+      zs.next_in = input_pointer(data.data() + offset);
+      zs.avail_in = static_cast<uInt>(take);
+      offset += take;
+    }
+    if (member_done) {
+      if (zs.avail_in == 0) return out;  // every member ended exactly at the end of the input
+      if (inflateReset(&zs) != Z_OK) throw std::runtime_error("zlib inflateReset failed");
+      member_done = false;
+    }
+    zs.next_out = reinterpret_cast<Bytef*>(buffer.data());
+    zs.avail_out = static_cast<uInt>(buffer.size());
+    const int rc = inflate(&zs, Z_NO_FLUSH);
+    const std::size_t produced = buffer.size() - zs.avail_out;
+    switch (rc) {
+      case Z_OK:
+      case Z_STREAM_END:
+        break;
+      case Z_BUF_ERROR:
+        // No progress possible: input exhausted in the middle of a member.
+        if (produced == 0 && zs.avail_in == 0 && offset == data.size()) {
+          return gzip_error("truncated gzip stream");
+        }
+        break;
+      case Z_MEM_ERROR:
+        throw std::bad_alloc();
+      default:
+        return gzip_error(std::string("corrupt gzip stream: ") +
+                          (zs.msg != nullptr ? zs.msg : "invalid data"));
+    }
+    if (produced > max_output - out.size()) {
+      return gzip_error("decompressed size exceeds the limit of " + std::to_string(max_output) +
+                        " bytes");
+    }
+    out.append(buffer.data(), produced);
+    if (rc == Z_STREAM_END) member_done = true;
+  }
+}
+
+}  // namespace synccore::net

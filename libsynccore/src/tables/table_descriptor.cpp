@@ -14,13 +14,13 @@ constexpr std::array<std::string_view, 1> company_hidden_v1{"smtp_password"};
 constexpr std::array<table_descriptor, 5> descriptors{{
     {"users", "id", conflict_rule::last_writer_wins, true, true, "", users_never_sent,
      users_hidden_v1, users_natural, false},
-    {"inventory", "id", conflict_rule::master_wins, true, false, "current_stock", {}, {}, {},
+    {"inventory", "id", conflict_rule::master_wins, true, true, "current_stock", {}, {}, {},
      true},
     {"transactions", "transaction_number", conflict_rule::last_writer_wins, true, false, "", {},
      {}, {}, false},
     {"inventory_adjustments", "id", conflict_rule::last_writer_wins, true, true, "", {}, {}, {},
      false},
-    {"company_settings", "id", conflict_rule::master_wins_insert_if_empty, false, false, "", {},
+    {"company_settings", "id", conflict_rule::master_wins_insert_if_empty, false, true, "", {},
      company_hidden_v1, {}, false},
 }};
 }  // namespace

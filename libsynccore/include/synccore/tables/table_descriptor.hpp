@@ -27,7 +27,9 @@ struct table_descriptor {
   conflict_rule rule;
   // Part of the `run` job (push then pull). False for company_settings (its own job).
   bool in_sync_run;
-  // True when the master keeps ids unique across slaves and may renumber a slave's new row.
+  // True when rows are identified by `id` across nodes: the master keeps ids unique across
+  // slaves and may give a slave's new row another id (the slave then renumbers it). False for
+  // transactions, identified by transaction_number, whose ids stay local to each node.
   bool master_assigns_id;
   // A counter column whose slave-side changes travel as deltas added at the master
   // ("current_stock" for inventory); empty when none.

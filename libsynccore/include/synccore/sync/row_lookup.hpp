@@ -1,0 +1,58 @@
+// Small queries about rows of a synced table that both sides need while applying changes:
+// find a row by its identity, read one row as wire JSON, compare stored values with a decoded
+// row, and tell whether the master has a tombstone for an id. Names come from descriptors and
+// the database schema only.
+#pragma once
+
+#include <synccore/codec/row_codec.hpp>
+
+#include <boost/json/object.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace synccore::db {
+class connection;
+}
+namespace synccore::tables {
+struct table_descriptor;
+}
+namespace synccore::time {
+class app_zone;
+}
+
+namespace synccore::sync {
+
+struct row_ref {
+  std::int64_t id;
+  std::optional<std::string> updated_at;  // database text, null when the column is null
+  std::optional<std::string> created_at;
+};
+
+// Finds the row whose identity column equals `key` (an id as text for id tables).
+std::optional<row_ref> find_by_identity(db::connection& conn, const tables::table_descriptor& t,
+                                        std::string_view key);
+// Finds the row with `id`.
+std::optional<row_ref> find_by_id(db::connection& conn, std::string_view table, std::int64_t id);
+// Finds a row whose `column` equals `value` (natural unique keys such as users.email).
+std::optional<row_ref> find_by_column(db::connection& conn, std::string_view table,
+                                      std::string_view column, const codec::sql_value& value);
+
+// Returns the row with `id` as wire JSON (all columns), or an empty object when absent.
+boost::json::object read_row_json(db::connection& conn, const schema::table_schema& table,
+                                  const time::app_zone& zone, std::int64_t id);
+
+// True when every column present in `row` (except those named in `ignore`) holds an equal
+// value in the stored row `id` (numbers compare numerically, so 500 equals 500.0).
+bool same_content(db::connection& conn, const schema::table_schema& table, std::int64_t id,
+                  const codec::decoded_row& row, std::initializer_list<std::string_view> ignore);
+
+// True when the change log holds a delete for (`table`, `id`).
+bool has_tombstone(db::connection& conn, std::string_view table, std::int64_t id);
+
+// The node the row's latest recorded change came from ("local" for the app), if any.
+std::string last_change_origin(db::connection& conn, std::string_view table, std::int64_t id);
+
+}  // namespace synccore::sync

@@ -1,0 +1,568 @@
+#include <synccore/db/connection.hpp>
+#include <synccore/db/sqlite_error.hpp>
+#include <synccore/db/statement.hpp>
+#include <synccore/db/transaction.hpp>
+#include <synccore/schema/table_schema.hpp>
+#include <synccore/sync/change_capture.hpp>
+#include <synccore/sync/conflict_log.hpp>
+#include <synccore/sync/push_apply.hpp>
+#include <synccore/sync/row_lookup.hpp>
+#include <synccore/sync/row_writer.hpp>
+#include <synccore/tables/table_descriptor.hpp>
+#include <synccore/time/app_zone.hpp>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <sqlite3.h>
+
+#include <charconv>
+#include <chrono>
+
+namespace synccore::sync {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::string_view v1_origin = "php-slave";
+
+struct row_meta {
+  std::string op;  // "insert", "update" or empty (version 1)
+  std::optional<std::string> base_updated_at;  // database text
+  std::vector<std::pair<std::string, double>> deltas;
+};
+
+struct pending_row {
+  const json::object* raw = nullptr;
+  codec::decoded_row decoded;
+  row_meta meta;
+  std::string key;  // identity value as sent (local id or transaction number)
+  std::int64_t pushed_id = 0;
+  bool has_id = false;
+};
+
+struct pending_delete {
+  std::string key;
+  std::optional<std::string> base_updated_at;  // database text
+};
+
+struct row_result {
+  std::string status;  // applied, unchanged, conflict, reassigned
+  std::int64_t id = 0;
+  std::string reason;
+};
+
+std::string field(std::size_t index, std::string_view column = {}) {
+  std::string f = "data." + std::to_string(index);
+  if (!column.empty()) f += "." + std::string(column);
+  return f;
+}
+
+std::optional<double> parse_number(const json::value& v) {
+  if (v.is_int64()) return static_cast<double>(v.get_int64());
+  if (v.is_uint64()) return static_cast<double>(v.get_uint64());
+  if (v.is_double()) return v.get_double();
+  if (v.is_string()) {
+    const auto& s = v.get_string();
+    double out = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    if (ec == std::errc() && p == s.data() + s.size() && !s.empty()) return out;
+  }
+  return std::nullopt;
+}
+
+std::string key_text(const codec::sql_value& v) {
+  if (const auto* i = std::get_if<std::int64_t>(&v)) return std::to_string(*i);
+  if (const auto* s = std::get_if<std::string>(&v)) return *s;
+  return {};
+}
+
+// Validates and converts everything before touching the database.
+expected<std::vector<pending_row>> prepare_rows(const push_request& req,
+                                                const codec::row_decoder& decoder,
+                                                const time::app_zone& zone,
+                                                std::vector<input_error>& errors) {
+  const auto& t = *req.table;
+  std::vector<pending_row> rows;
+  rows.reserve(req.data->size());
+  if (req.meta && req.meta->size() != req.data->size()) {
+    errors.push_back({"meta", "must have one entry per row of data"});
+  }
+  for (std::size_t i = 0; i < req.data->size(); ++i) {
+    const auto& item = (*req.data)[i];
+    if (!item.is_object()) {
+      errors.push_back({field(i), "must be an object of column names to values"});
+      continue;
+    }
+    auto decoded = decoder.decode(item.get_object());
+    if (!decoded) {
+      errors.push_back({field(i, decoded.error().field), decoded.error().message});
+      continue;
+    }
+    pending_row row;
+    row.raw = &item.get_object();
+    row.decoded = std::move(decoded).value();
+    const auto* identity = row.decoded.find(t.identity_column);
+    if (!identity || std::holds_alternative<std::monostate>(*identity) ||
+        (t.identity_column == "id" && !std::holds_alternative<std::int64_t>(*identity))) {
+      errors.push_back({field(i, t.identity_column),
+                        "is required: it identifies the row on every node"});
+      continue;
+    }
+    row.key = key_text(*identity);
+    if (const auto* id = row.decoded.find("id"); id && std::holds_alternative<std::int64_t>(*id)) {
+      row.pushed_id = std::get<std::int64_t>(*id);
+      row.has_id = true;
+    }
+    if (req.meta && i < req.meta->size()) {
+      const auto& m = (*req.meta)[i];
+      const auto* mo = m.if_object();
+      const auto* op = mo ? mo->if_contains("op") : nullptr;
+      if (!mo || !op || !op->is_string() ||
+          (op->get_string() != "insert" && op->get_string() != "update")) {
+        errors.push_back({"meta." + std::to_string(i) + ".op", "must be \"insert\" or \"update\""});
+        continue;
+      }
+      row.meta.op = std::string(op->get_string());
+      if (const auto* base = mo->if_contains("base_updated_at"); base && !base->is_null()) {
+        auto parsed = base->is_string() ? zone.parse(base->get_string()) : expected<time::utc_instant>(input_error{"", ""});
+        if (!parsed) {
+          errors.push_back({"meta." + std::to_string(i) + ".base_updated_at", "must be a timestamp"});
+          continue;
+        }
+        row.meta.base_updated_at = zone.to_db(*parsed);
+      }
+      if (const auto* deltas = mo->if_contains("deltas"); deltas && !deltas->is_null()) {
+        const auto* d = deltas->if_object();
+        if (!d) {
+          errors.push_back({"meta." + std::to_string(i) + ".deltas", "must be an object"});
+          continue;
+        }
+        for (const auto& [column, value] : *d) {
+          const auto number = parse_number(value);
+          if (column != t.counter_column || !number) {
+            errors.push_back({"meta." + std::to_string(i) + ".deltas." + std::string(column),
+                              "must be a number for the counter column " +
+                                  std::string(t.counter_column)});
+            continue;
+          }
+          row.meta.deltas.emplace_back(std::string(column), *number);
+        }
+      }
+    }
+    rows.push_back(std::move(row));
+  }
+  if (!errors.empty()) return input_error{"data", "invalid"};
+  return rows;
+}
+
+std::vector<pending_delete> prepare_deletes(const push_request& req, const time::app_zone& zone,
+                                            std::vector<input_error>& errors) {
+  std::vector<pending_delete> out;
+  if (!req.deleted) return out;
+  for (std::size_t i = 0; i < req.deleted->size(); ++i) {
+    const auto& item = (*req.deleted)[i];
+    const std::string f = "deleted." + std::to_string(i);
+    pending_delete del;
+    const json::value* key = nullptr;
+    if (const auto* o = item.if_object()) {
+      key = o->if_contains("key");
+      if (const auto* base = o->if_contains("base_updated_at"); base && base->is_string()) {
+        auto parsed = zone.parse(base->get_string());
+        if (!parsed) {
+          errors.push_back({f + ".base_updated_at", "must be a timestamp"});
+          continue;
+        }
+        del.base_updated_at = zone.to_db(*parsed);
+      }
+    } else {
+      key = &item;
+    }
+    if (key && key->is_string() && !key->get_string().empty()) {
+      del.key = std::string(key->get_string());
+    } else if (key && key->is_int64()) {
+      del.key = std::to_string(key->get_int64());
+    } else {
+      errors.push_back({f + ".key", "is required: the identity of the deleted row"});
+      continue;
+    }
+    out.push_back(std::move(del));
+  }
+  return out;
+}
+
+// Turns a constraint failure of row `index` into a field-named error without SQL text.
+input_error explain_constraint(db::connection& conn, const schema::table_schema& table,
+                               const pending_row& row, std::size_t index,
+                               const db::sqlite_error& e) {
+  if (e.extended_code() == SQLITE_CONSTRAINT_FOREIGNKEY) {
+    for (const auto& fk : table.foreign_keys) {
+      const auto* v = row.decoded.find(fk.from_column);
+      if (!v || std::holds_alternative<std::monostate>(*v)) continue;
+      if (!find_by_column(conn, fk.parent_table, fk.parent_column, *v)) {
+        return {field(index, fk.from_column), "refers to " + fk.parent_table + "." +
+                                                  fk.parent_column + " " + key_text(*v) +
+                                                  ", which does not exist"};
+      }
+    }
+    return {field(index), "refers to a row that does not exist"};
+  }
+  const std::string what = e.what();
+  auto column_after = [&](std::string_view marker) -> std::string {
+    const auto pos = what.find(marker);
+    if (pos == std::string::npos) return {};
+    std::string rest = what.substr(pos + marker.size());
+    const auto dot = rest.find('.');
+    if (dot != std::string::npos) rest = rest.substr(dot + 1);
+    const auto end = rest.find_first_of(", ");
+    return rest.substr(0, end);
+  };
+  if (e.extended_code() == SQLITE_CONSTRAINT_NOTNULL) {
+    const auto column = column_after("NOT NULL constraint failed: ");
+    if (table.find(column)) return {field(index, column), "is required and cannot be null"};
+  }
+  if (e.extended_code() == SQLITE_CONSTRAINT_UNIQUE ||
+      e.extended_code() == SQLITE_CONSTRAINT_PRIMARYKEY) {
+    const auto column = column_after("constraint failed: ");
+    if (table.find(column)) {
+      return {field(index, column), "has the same value as another row of " + table.name};
+    }
+    return {field(index), "duplicates another row of " + table.name};
+  }
+  if (e.extended_code() == SQLITE_CONSTRAINT_CHECK) {
+    for (const auto& v : row.decoded.values) {
+      if (what.find(v.column->name) != std::string::npos && v.column->name != "id") {
+        return {field(index, v.column->name), "has a value that is not allowed"};
+      }
+    }
+    return {field(index), "has a value that is not allowed"};
+  }
+  return {field(index), "violates a constraint of " + table.name};
+}
+
+class push_applier {
+ public:
+  push_applier(db::connection& conn, const time::app_zone& zone, const push_request& req,
+               const schema::table_schema& table)
+      : conn_(conn), zone_(zone), req_(req), t_(*req.table), table_(table), writer_(conn, table),
+        origin_(req.node_id.empty() ? std::string(v1_origin) : req.node_id) {}
+
+  // Applies one row; returns an input_error when the row cannot be stored.
+  expected<row_result> apply(const pending_row& row, std::size_t index) {
+    if (!t_.master_assigns_id) return apply_by_natural_identity(row, index);
+    return apply_by_id(row, index);
+  }
+
+  row_result apply_delete(const pending_delete& del) {
+    const auto existing = find_by_identity(conn_, t_, del.key);
+    if (!existing) return {"unchanged", 0, "already deleted"};
+    if (del.base_updated_at && existing->updated_at != del.base_updated_at) {
+      log_conflict(del.key, last_origin(existing->id),
+                   "deleted by " + origin_ + " after a concurrent edit",
+                   json::serialize(read_row_json(conn_, table_, zone_, existing->id)),
+                   std::nullopt);
+    }
+    auto st = conn_.prepare("DELETE FROM " + db::quote_identifier(t_.name) + " WHERE id = ?");
+    st.bind(1, existing->id);
+    st.run();
+    return {"deleted", existing->id, {}};
+  }
+
+  int conflicts() const noexcept { return conflicts_; }
+
+ private:
+  std::string last_origin(std::int64_t id) {
+    auto origin = last_change_origin(conn_, t_.name, id);
+    return origin == "local" ? std::string("master") : origin;
+  }
+
+  void log_conflict(const std::string& key, const std::string& origin, const std::string& reason,
+                    const std::string& losing, std::optional<std::string> winning) {
+    record_conflict(conn_, {std::string(t_.name), key, origin, reason, losing, std::move(winning)});
+    ++conflicts_;
+  }
+
+  void log_incoming_lost(const pending_row& row, std::int64_t master_id, const std::string& reason) {
+    log_conflict(row.key, origin_, reason, json::serialize(*row.raw),
+                 json::serialize(read_row_json(conn_, table_, zone_, master_id)));
+  }
+
+  expected<row_result> check_required(const pending_row& row, std::size_t index) {
+    for (const auto& c : table_.columns) {
+      if (!c.required_on_insert()) continue;
+      const auto* v = row.decoded.find(c.name);
+      if (!v || std::holds_alternative<std::monostate>(*v)) {
+        return input_error{field(index, c.name), "is required to create a new row"};
+      }
+    }
+    return row_result{};
+  }
+
+  expected<row_result> insert(const pending_row& row, std::size_t index, bool keep_id) {
+    if (auto ok = check_required(row, index); !ok) return ok.error();
+    const auto id = writer_.insert(row.decoded, keep_id);
+    const bool moved = row.has_id && id != row.pushed_id && t_.master_assigns_id;
+    return row_result{moved ? "reassigned" : "applied", id,
+                      moved ? "id " + row.key + " belongs to another row at the master" : ""};
+  }
+
+  // Last writer wins by updated_at; a tie keeps the master's row.
+  row_result last_writer_wins(const pending_row& row, const row_ref& existing) {
+    const auto* incoming_text = row.decoded.find("updated_at");
+    const auto* incoming_db = incoming_text ? std::get_if<std::string>(incoming_text) : nullptr;
+    const auto incoming = incoming_db ? zone_.from_db(*incoming_db)
+                                      : expected<time::utc_instant>(time::utc_instant::max());
+    const auto stored = existing.updated_at ? zone_.from_db(*existing.updated_at)
+                                            : expected<time::utc_instant>(time::utc_instant::min());
+    const auto in_ts = incoming ? *incoming : time::utc_instant::max();
+    const auto st_ts = stored ? *stored : time::utc_instant::min();
+    if (in_ts > st_ts) {
+      if (row.meta.base_updated_at && existing.updated_at != row.meta.base_updated_at &&
+          !same_content(conn_, table_, existing.id, row.decoded, {"updated_at", "created_at"})) {
+        log_conflict(row.key, last_origin(existing.id),
+                     "edited concurrently; the newer version from " + origin_ + " won",
+                     json::serialize(read_row_json(conn_, table_, zone_, existing.id)),
+                     json::serialize(*row.raw));
+      }
+      writer_.update(existing.id, row.decoded);
+      return {"applied", existing.id, {}};
+    }
+    if (same_content(conn_, table_, existing.id, row.decoded, {})) {
+      return {"unchanged", existing.id, {}};
+    }
+    const std::string reason = in_ts == st_ts ? "same updated_at: the master's row is kept"
+                                              : "older updated_at than the master's row";
+    log_incoming_lost(row, existing.id, reason);
+    return {"conflict", existing.id, reason};
+  }
+
+  // Master wins: only counter deltas are applied to an existing row.
+  row_result master_wins(const pending_row& row, const row_ref& existing) {
+    bool changed = false;
+    for (const auto& [column, delta] : row.meta.deltas) {
+      if (delta == 0) continue;
+      auto st = conn_.prepare("UPDATE " + db::quote_identifier(t_.name) + " SET " +
+                              db::quote_identifier(column) + " = round(" +
+                              db::quote_identifier(column) + " + ?, 6) WHERE id = ?");
+      st.bind(1, delta).bind(2, existing.id);
+      st.run();
+      changed = true;
+    }
+    const bool v2 = !row.meta.op.empty();
+    const bool same = v2 ? same_content(conn_, table_, existing.id, row.decoded,
+                                        {t_.counter_column, "updated_at", "created_at"})
+                         : same_content(conn_, table_, existing.id, row.decoded,
+                                        {"updated_at", "created_at"});
+    if (!same) {
+      const std::string reason = "the master's row wins for " + std::string(t_.name);
+      log_incoming_lost(row, existing.id, reason);
+      return {"conflict", existing.id, reason};
+    }
+    return {changed ? "applied" : "unchanged", existing.id, {}};
+  }
+
+  row_result apply_rule(const pending_row& row, const row_ref& existing) {
+    switch (t_.rule) {
+      case tables::conflict_rule::last_writer_wins: return last_writer_wins(row, existing);
+      case tables::conflict_rule::master_wins:
+      case tables::conflict_rule::master_wins_insert_if_empty: return master_wins(row, existing);
+    }
+    return {"unchanged", existing.id, {}};
+  }
+
+  expected<row_result> apply_by_natural_identity(const pending_row& row, std::size_t index) {
+    const auto existing = find_by_identity(conn_, t_, row.key);
+    if (existing) return apply_rule(row, *existing);
+    // Ids of naturally identified rows are local to each node: the master numbers its own.
+    auto r = insert(row, index, false);
+    if (r) r->status = "applied";
+    return r;
+  }
+
+  std::optional<row_ref> natural_match(const pending_row& row) {
+    for (auto column : t_.natural_unique_columns) {
+      if (const auto* v = row.decoded.find(column)) {
+        if (auto found = find_by_column(conn_, t_.name, column, *v)) return found;
+      }
+    }
+    return std::nullopt;
+  }
+
+  void remember_mapping(const pending_row& row, std::int64_t master_id) {
+    if (req_.node_id.empty() || !row.has_id) return;
+    auto st = conn_.prepare("INSERT OR REPLACE INTO ruxx_sync_id_map (table_name, node_id, "
+                            "local_id, master_id) VALUES (?, ?, ?, ?)");
+    st.bind(1, t_.name).bind(2, req_.node_id).bind(3, row.pushed_id).bind(4, master_id);
+    st.run();
+  }
+
+  row_result with_target(const pending_row& row, const row_ref& target) {
+    auto r = apply_rule(row, target);
+    if (target.id != row.pushed_id && r.status != "conflict") {
+      r.status = "reassigned";
+      r.reason = "the master knows this row as id " + std::to_string(target.id);
+    }
+    r.id = target.id;
+    return r;
+  }
+
+  expected<row_result> insert_new(const pending_row& row, std::size_t index) {
+    if (t_.rule == tables::conflict_rule::master_wins_insert_if_empty) {
+      auto st = conn_.prepare("SELECT id FROM " + db::quote_identifier(t_.name) + " LIMIT 1");
+      if (st.step()) {
+        const auto master_id = st.column_int64(0);
+        if (same_content(conn_, table_, master_id, row.decoded, {"updated_at", "created_at"})) {
+          return row_result{"unchanged", master_id, {}};
+        }
+        const std::string reason = "the master already has " + std::string(t_.name);
+        log_incoming_lost(row, master_id, reason);
+        return row_result{"conflict", master_id, reason};
+      }
+    }
+    const bool id_free = !find_by_id(conn_, t_.name, row.pushed_id) &&
+                         !has_tombstone(conn_, t_.name, row.pushed_id);
+    auto r = insert(row, index, id_free);
+    if (r) remember_mapping(row, r->id);
+    return r;
+  }
+
+  expected<row_result> apply_by_id(const pending_row& row, std::size_t index) {
+    const auto same_id = find_by_id(conn_, t_.name, row.pushed_id);
+    if (row.meta.op == "update") {
+      if (same_id) return with_target(row, *same_id);
+      if (has_tombstone(conn_, t_.name, row.pushed_id)) {
+        const std::string reason = "the row was deleted on the master";
+        log_conflict(row.key, origin_, reason, json::serialize(*row.raw), std::nullopt);
+        return row_result{"conflict", row.pushed_id, reason};
+      }
+      return insert_new(row, index);
+    }
+    if (row.meta.op == "insert") {
+      auto st = conn_.prepare("SELECT master_id FROM ruxx_sync_id_map WHERE table_name = ? AND "
+                              "node_id = ? AND local_id = ?");
+      st.bind(1, t_.name).bind(2, req_.node_id).bind(3, row.pushed_id);
+      if (st.step()) {
+        if (auto mapped = find_by_id(conn_, t_.name, st.column_int64(0))) {
+          return with_target(row, *mapped);
+        }
+      }
+      if (auto match = natural_match(row)) {
+        remember_mapping(row, match->id);
+        return with_target(row, *match);
+      }
+      return insert_new(row, index);
+    }
+    // Version 1: the same id with the same created_at is the same row.
+    const auto* created = row.decoded.find("created_at");
+    const auto* created_db = created ? std::get_if<std::string>(created) : nullptr;
+    if (same_id && (!created_db || same_id->created_at == *created_db)) {
+      return with_target(row, *same_id);
+    }
+    if (auto match = natural_match(row)) return with_target(row, *match);
+    return insert_new(row, index);
+  }
+
+  db::connection& conn_;
+  const time::app_zone& zone_;
+  const push_request& req_;
+  const tables::table_descriptor& t_;
+  const schema::table_schema& table_;
+  row_writer writer_;
+  std::string origin_;
+  int conflicts_ = 0;
+};
+
+std::optional<json::object> stored_answer(db::connection& conn, const push_request& req) {
+  if (req.batch_id.empty() || req.node_id.empty()) return std::nullopt;
+  auto st = conn.prepare("SELECT response FROM ruxx_sync_batches WHERE node_id = ? AND batch_id = ?");
+  st.bind(1, req.node_id).bind(2, req.batch_id);
+  if (!st.step()) return std::nullopt;
+  auto answer = json::parse(st.column_text(0)).as_object();
+  answer["replayed"] = true;
+  return answer;
+}
+
+void record_activity(db::connection& conn, const std::string& node, std::size_t rows,
+                     int conflicts) {
+  auto st = conn.prepare(
+      "INSERT INTO ruxx_sync_nodes (node_id, last_push_at, rows_pushed, conflicts) VALUES (?, "
+      "strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?, ?) ON CONFLICT (node_id) DO UPDATE SET "
+      "last_push_at = excluded.last_push_at, rows_pushed = rows_pushed + excluded.rows_pushed, "
+      "conflicts = conflicts + excluded.conflicts");
+  st.bind(1, node).bind(2, static_cast<std::int64_t>(rows)).bind(3, conflicts);
+  st.run();
+}
+
+}  // namespace
+
+push_result apply_push(db::connection& conn, const time::app_zone& zone,
+                       const push_request& request) {
+  const auto& t = *request.table;
+  const auto table = schema::read_table_schema(conn, t.name);
+  codec::row_decoder decoder(table, zone, t.never_sent_columns);
+
+  std::vector<input_error> errors;
+  const bool has_deletes = request.deleted && !request.deleted->empty();
+  if (request.data->empty() && !has_deletes) {
+    return push_rejection{{{"data", "The data field is required."}}};
+  }
+  auto rows = prepare_rows(request, decoder, zone, errors);
+  auto deletes = prepare_deletes(request, zone, errors);
+  if (!errors.empty()) return push_rejection{std::move(errors)};
+
+  db::transaction tx(conn);
+  if (auto answer = stored_answer(conn, request)) return *answer;
+
+  json::array results;
+  json::object answer;
+  std::size_t synced = 0;
+  int conflicts = 0;
+  {
+    capture_scope scope(conn, false, request.node_id.empty() ? v1_origin : request.node_id);
+    push_applier applier(conn, zone, request, table);
+    for (std::size_t i = 0; i < rows->size(); ++i) {
+      const auto& row = (*rows)[i];
+      expected<row_result> outcome = row_result{};
+      try {
+        outcome = applier.apply(row, i);
+      } catch (const db::sqlite_error& e) {
+        if (!e.is_constraint()) throw;
+        return push_rejection{{explain_constraint(conn, table, row, i, e)}};
+      }
+      if (!outcome) return push_rejection{{outcome.error()}};
+      ++synced;
+      json::object r{{"key", row.key}, {"status", outcome->status}, {"id", outcome->id}};
+      if (!outcome->reason.empty()) r["reason"] = outcome->reason;
+      results.push_back(std::move(r));
+    }
+    json::array deleted;
+    for (const auto& del : deletes) {
+      auto outcome = applier.apply_delete(del);
+      deleted.push_back(json::object{{"key", del.key}, {"status", outcome.status}});
+    }
+    conflicts = applier.conflicts();
+    answer = json::object{{"success", true},
+                          {"message", "Successfully synced " + std::string(t.name) + " data"},
+                          {"synced_count", synced}};
+    if (!request.node_id.empty()) {
+      answer["batch_id"] = request.batch_id;
+      answer["results"] = std::move(results);
+      answer["deleted"] = std::move(deleted);
+      answer["conflicts"] = conflicts;
+    }
+    record_activity(conn, request.node_id.empty() ? std::string(v1_origin) : request.node_id,
+                    synced + deletes.size(), conflicts);
+    if (!request.batch_id.empty() && !request.node_id.empty()) {
+      auto st = conn.prepare("INSERT INTO ruxx_sync_batches (node_id, batch_id, table_name, "
+                             "response, created_at) VALUES (?, ?, ?, ?, "
+                             "strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))");
+      st.bind(1, request.node_id).bind(2, request.batch_id).bind(3, t.name);
+      st.bind(4, json::serialize(answer));
+      st.run();
+    }
+  }  // the capture scope restores the defaults here, before the commit
+  tx.commit();
+  return answer;
+}
+
+}  // namespace synccore::sync

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace synccore::db {
@@ -30,6 +31,9 @@ struct column_info {
   std::optional<std::string> default_sql;
   // 1-based position in the primary key, 0 when not part of it.
   int primary_key_position = 0;
+  // True for the table's INTEGER PRIMARY KEY (an alias of the rowid: SQLite assigns it when an
+  // INSERT leaves it out, even though PRAGMA table_info reports it NOT NULL without default).
+  bool rowid_alias = false;
 
   bool has_default() const noexcept { return default_sql.has_value(); }
   // True when an INSERT that omits this column would fail (NOT NULL, no default, not the
@@ -56,12 +60,17 @@ struct table_schema {
 // Derives the wire kind from a declared column type (case-insensitive). Pure.
 column_kind kind_from_declared_type(std::string_view declared_type) noexcept;
 
-// Reads the current shape of `table`. Returns an empty table_schema (no columns) when the table
-// does not exist. Throws db::sqlite_error on I/O failure.
+// Reads the current shape of `table` in the main schema. `table` is only ever bound as a
+// parameter, never spliced into SQL, so any string is safe. Returns an empty table_schema (no
+// columns, `name` set to `table`) when the table does not exist. A foreign key that names no
+// parent column (`references users`) gets the parent's primary key column. A composite foreign
+// key becomes one entry per column pair. Throws db::sqlite_error on I/O failure.
 table_schema read_table_schema(db::connection& conn, std::string_view table);
 
 // Returns the foreign keys of every table in the database that point at `parent_table`
-// (as pairs of child table name and foreign key). Used to renumber a row and its references.
+// (as pairs of child table name and foreign key), ordered by child table name then column.
+// Parent names match case-insensitively (ASCII), as SQLite resolves them. Used to renumber a row
+// and its references. Throws db::sqlite_error on I/O failure.
 std::vector<std::pair<std::string, foreign_key>> referencing_columns(db::connection& conn,
                                                                     std::string_view parent_table);
 

@@ -1,0 +1,168 @@
+#include <synccore/schema/schema_installer.hpp>
+
+#include <synccore/db/connection.hpp>
+#include <synccore/db/statement.hpp>
+#include <synccore/db/transaction.hpp>
+#include <synccore/schema/embedded_schema.hpp>
+
+#include <array>
+#include <charconv>
+#include <stdexcept>
+#include <string>
+
+namespace synccore::schema {
+
+namespace {
+
+// Apply order of tables::all_tables(), then the PHP module's sync_logs. Kept here as plain names
+// (and checked against the descriptors by the tests) so the installer has no other dependency.
+constexpr std::array<std::string_view, 6> required_tables{
+    "users", "inventory", "transactions", "inventory_adjustments", "company_settings",
+    "sync_logs"};
+
+// One object of the reference schema: what app_tables.sql creates, as SQLite stored it.
+struct schema_object {
+  std::string type;      // "table" or "index"
+  std::string name;
+  std::string tbl_name;  // the table an index belongs to (the table itself for a table)
+  std::string sql;
+};
+
+// Runs app_tables.sql in a private in-memory database and returns what it created, in creation
+// order. Re-executing an object's stored `sql` reproduces the same sqlite_schema text, so this
+// is the exact DDL of each table and index without parsing SQL ourselves.
+std::vector<schema_object> reference_app_schema() {
+  db::open_options options;
+  options.wal = false;
+  db::connection mem(":memory:", options);
+  mem.execute(app_tables_sql());
+  auto st = mem.prepare(
+      "SELECT type, name, tbl_name, sql FROM sqlite_schema "
+      "WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid");
+  std::vector<schema_object> out;
+  while (st.step()) {
+    out.push_back({st.column_string(0), st.column_string(1), st.column_string(2),
+                   st.column_string(3)});
+  }
+  return out;
+}
+
+// SQLite resolves names case-insensitively (ASCII), so "Users" blocks creating "users".
+bool object_exists(db::connection& conn, std::string_view type, std::string_view name) {
+  auto st = conn.prepare(
+      "SELECT 1 FROM sqlite_schema WHERE type = ?1 AND name = ?2 COLLATE NOCASE LIMIT 1");
+  st.bind(1, type).bind(2, name);
+  return st.step();
+}
+
+void apply_v1(db::connection& conn) { conn.execute(sync_tables_sql()); }
+
+constexpr std::array<sync_migration, 1> migrations{{
+    {1, "bookkeeping tables of schema/sync_tables.sql", &apply_v1},
+}};
+
+void check_migrations(std::span<const sync_migration> list) {
+  if (list.empty()) throw std::logic_error("sync schema migration list is empty");
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    if (list[i].version != static_cast<int>(i) + 1 || list[i].apply == nullptr) {
+      throw std::logic_error("sync schema migrations must be numbered 1, 2, ... in order");
+    }
+  }
+}
+
+}  // namespace
+
+std::span<const std::string_view> synced_app_tables() noexcept { return required_tables; }
+
+std::vector<std::string> missing_synced_tables(db::connection& conn) {
+  std::vector<std::string> missing;
+  for (const auto table : required_tables) {
+    if (!object_exists(conn, "table", table)) missing.emplace_back(table);
+  }
+  return missing;
+}
+
+bool has_all_synced_tables(db::connection& conn) { return missing_synced_tables(conn).empty(); }
+
+bool ensure_app_tables(db::connection& conn) {
+  const auto reference = reference_app_schema();
+  db::transaction tx(conn);
+
+  bool any_app_table = false;
+  for (const auto& object : reference) {
+    if (object.type == "table" && object_exists(conn, "table", object.name)) {
+      any_app_table = true;
+      break;
+    }
+  }
+  if (!any_app_table) {
+    conn.execute(app_tables_sql());
+    tx.commit();
+    return true;
+  }
+
+  std::vector<std::string_view> created;
+  for (const auto table : required_tables) {
+    if (object_exists(conn, "table", table)) continue;
+    for (const auto& object : reference) {
+      if (object.type == "table" && object.name == table) {
+        conn.execute(object.sql);
+        created.push_back(table);
+      }
+    }
+  }
+  for (const auto& object : reference) {
+    if (object.type != "index") continue;
+    bool ours = false;
+    for (const auto table : created) ours = ours || object.tbl_name == table;
+    if (ours && !object_exists(conn, "index", object.name)) conn.execute(object.sql);
+  }
+  tx.commit();
+  return !created.empty();
+}
+
+std::span<const sync_migration> sync_migrations() noexcept { return migrations; }
+
+int latest_sync_schema_version() noexcept { return migrations.back().version; }
+
+int read_sync_schema_version(db::connection& conn) {
+  if (!object_exists(conn, "table", "ruxx_sync_meta")) return 0;
+  auto st = conn.prepare("SELECT value FROM ruxx_sync_meta WHERE key = 'schema_version'");
+  if (!st.step()) return 0;
+  const std::string text = st.column_string(0);
+  int version = 0;
+  const auto* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, version);
+  if (ec != std::errc{} || ptr != end || version < 0) {
+    throw schema_version_error("ruxx_sync_meta.schema_version is not a version number: '" +
+                               text + "'");
+  }
+  return version;
+}
+
+void ensure_sync_tables(db::connection& conn) { ensure_sync_tables(conn, migrations); }
+
+void ensure_sync_tables(db::connection& conn, std::span<const sync_migration> list) {
+  check_migrations(list);
+  const int latest = list.back().version;
+  db::transaction tx(conn);
+  const int current = read_sync_schema_version(conn);
+  if (current > latest) {
+    throw schema_version_error(
+        "database " + conn.path().string() + " has ruxx-sync schema version " +
+        std::to_string(current) + ", newer than this build supports (" + std::to_string(latest) +
+        "); refusing to downgrade it: upgrade ruxx-sync");
+  }
+  if (current == latest) return;  // nothing to do; the destructor ends the empty transaction
+  for (const auto& migration : list) {
+    if (migration.version > current) migration.apply(conn);
+  }
+  auto st = conn.prepare(
+      "INSERT INTO ruxx_sync_meta (key, value) VALUES ('schema_version', ?1) "
+      "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+  st.bind(1, std::to_string(latest));
+  st.run();
+  tx.commit();
+}
+
+}  // namespace synccore::schema

@@ -282,9 +282,22 @@ class push_applier {
     ++conflicts_;
   }
 
+  // The slave that lost keeps its own version until it receives the master's again: move the
+  // master row to the head of the change stream so every slave's next pull carries it.
+  void resend_master_version(std::int64_t master_id) {
+    auto st = conn_.prepare(
+        "INSERT OR REPLACE INTO ruxx_sync_changes (table_name, row_id, row_key, op, origin) "
+        "SELECT ?, id, CAST(" + db::quote_identifier(t_.identity_column) + " AS TEXT), 'update', "
+        "COALESCE((SELECT origin FROM ruxx_sync_changes WHERE table_name = ? AND row_id = ?), "
+        "'local') FROM " + db::quote_identifier(t_.name) + " WHERE id = ?");
+    st.bind(1, t_.name).bind(2, t_.name).bind(3, master_id).bind(4, master_id);
+    st.run();
+  }
+
   void log_incoming_lost(const pending_row& row, std::int64_t master_id, const std::string& reason) {
     log_conflict(row.key, origin_, reason, json::serialize(*row.raw),
                  json::serialize(read_row_json(conn_, table_, zone_, master_id)));
+    resend_master_version(master_id);
   }
 
   expected<row_result> check_required(const pending_row& row, std::size_t index) {

@@ -1,0 +1,52 @@
+// The slave's side of a pull: applies one page of master rows and deletes in one transaction,
+// with capture suppressed (no echo), and saves the cursor in the same transaction, so a crash
+// between pages loses nothing and repeats nothing. A local edit not yet pushed and newer than
+// the master's version is kept (it is pushed next run); counter columns become the master's
+// value plus the local deltas not yet pushed; a local new row that happens to hold an id the
+// master uses is moved to a fresh id first.
+#pragma once
+
+#include <boost/json/array.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+
+namespace synccore::db {
+class connection;
+}
+namespace synccore::tables {
+struct table_descriptor;
+}
+namespace synccore::time {
+class app_zone;
+}
+
+namespace synccore::sync {
+
+struct pull_apply_stats {
+  std::size_t inserted = 0;
+  std::size_t updated = 0;
+  std::size_t kept_local = 0;  // a newer local edit was kept
+  std::size_t deleted = 0;
+  std::size_t moved_local = 0; // local new rows moved aside to free an id
+};
+
+// Applies `rows` and `deleted` (identity values) from the master. When `cursor` is set it is
+// saved for `table` in the same transaction. When `seen_ids` is given, the ids of applied rows
+// are added to it (for a full replace). `now_db` stamps sync_logs. Throws std::runtime_error
+// when the master sent a row this database cannot store (named in the message).
+pull_apply_stats apply_pull_page(db::connection& conn, const time::app_zone& zone,
+                                 const tables::table_descriptor& table,
+                                 const boost::json::array& rows, const boost::json::array& deleted,
+                                 const std::optional<std::string>& cursor,
+                                 const std::string& now_db,
+                                 std::set<std::int64_t>* seen_ids = nullptr);
+
+// Ends a full replace (inventory): deletes local rows whose id the master did not send, except
+// new local rows not yet pushed. Returns the number deleted.
+std::size_t finish_full_replace(db::connection& conn, const tables::table_descriptor& table,
+                                const std::set<std::int64_t>& seen_ids);
+
+}  // namespace synccore::sync

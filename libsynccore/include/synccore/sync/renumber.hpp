@@ -1,0 +1,25 @@
+// Renumbering a slave's local row to the id the master gave it, together with every column in
+// the database that points at it (transactions.cashier_id, inventory_adjustments.user_id, ...)
+// and the bookkeeping rows that name it, in the caller's transaction with foreign-key checks
+// deferred to the commit.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace synccore::db {
+class connection;
+}
+
+namespace synccore::sync {
+
+// Moves row `from_id` of `table` to `to_id`. A different local row already holding `to_id` is
+// first moved to a fresh id past every id in use. REQUIRES: inside a write transaction, with
+// capture suppressed (a capture_scope), since renumbering is not a change to push.
+void renumber_row(db::connection& conn, std::string_view table, std::int64_t from_id,
+                  std::int64_t to_id);
+
+// Returns an id greater than every id `table` has ever used.
+std::int64_t fresh_id(db::connection& conn, std::string_view table);
+
+}  // namespace synccore::sync

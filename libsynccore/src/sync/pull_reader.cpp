@@ -1,0 +1,168 @@
+#include <synccore/codec/row_codec.hpp>
+#include <synccore/db/connection.hpp>
+#include <synccore/db/statement.hpp>
+#include <synccore/db/transaction.hpp>
+#include <synccore/schema/table_schema.hpp>
+#include <synccore/sync/pull_reader.hpp>
+#include <synccore/tables/table_descriptor.hpp>
+
+#include <boost/json/serialize.hpp>
+
+#include <charconv>
+
+namespace synccore::sync {
+
+namespace json = boost::json;
+
+namespace {
+
+bool parse_int(std::string_view text, std::int64_t& out) {
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && p == text.data() + text.size() && !text.empty() && out >= 0;
+}
+
+std::int64_t current_change_seq(db::connection& conn) {
+  auto st = conn.prepare("SELECT COALESCE(MAX(seq), 0) FROM ruxx_sync_changes");
+  st.step();
+  return st.column_int64(0);
+}
+
+}  // namespace
+
+std::string pull_cursor::text() const {
+  if (!started) return {};
+  if (snapshot) return "s" + std::to_string(seq) + "-" + std::to_string(last_id);
+  return "c" + std::to_string(seq);
+}
+
+expected<pull_cursor> pull_cursor::parse(std::string_view text) {
+  pull_cursor c;
+  if (text.empty()) return c;
+  const input_error bad{"cursor", "is not a cursor issued by this master"};
+  c.started = true;
+  if (text.front() == 'c') {
+    c.snapshot = false;
+    if (!parse_int(text.substr(1), c.seq)) return bad;
+    return c;
+  }
+  if (text.front() == 's') {
+    const auto dash = text.find('-');
+    if (dash == std::string_view::npos || !parse_int(text.substr(1, dash - 1), c.seq) ||
+        !parse_int(text.substr(dash + 1), c.last_id)) {
+      return bad;
+    }
+    return c;
+  }
+  return bad;
+}
+
+pull_page read_pull_page(db::connection& conn, const tables::table_descriptor& t,
+                         const time::app_zone& zone, const pull_cursor& cursor, std::size_t limit,
+                         std::span<const std::string_view> omit) {
+  if (limit == 0) limit = 1;
+  db::transaction tx(conn, db::transaction_mode::deferred);
+  const auto table = schema::read_table_schema(conn, t.name);
+  const std::string name = db::quote_identifier(t.name);
+  pull_page page;
+  pull_cursor pos = cursor;
+  if (!pos.started) {
+    pos = pull_cursor{true, current_change_seq(conn), 0, true};
+  }
+  if (pos.snapshot) {
+    auto st = conn.prepare("SELECT * FROM " + name + " WHERE id > ? ORDER BY id LIMIT ?");
+    st.bind(1, pos.last_id).bind(2, static_cast<std::int64_t>(limit + 1));
+    std::optional<codec::row_encoder> encoder;
+    int id_col = 0;
+    for (int i = 0; i < st.column_count(); ++i) {
+      if (st.column_name(i) == "id") id_col = i;
+    }
+    std::size_t n = 0;
+    while (st.step()) {
+      if (n == limit) {
+        page.has_more = true;
+        break;
+      }
+      if (!encoder) encoder.emplace(st, table, zone, omit);
+      page.rows.push_back(encoder->encode(st));
+      pos.last_id = st.column_int64(id_col);
+      ++n;
+    }
+    // The snapshot is done: continue with the changes made since it started. Rows changed
+    // meanwhile come again from the change log; applying them twice is harmless.
+    page.next = page.has_more ? pos : pull_cursor{false, pos.seq, 0, true};
+    if (!page.has_more) page.has_more = current_change_seq(conn) > pos.seq;
+    tx.commit();
+    return page;
+  }
+  auto st = conn.prepare(
+      "SELECT c.seq AS ruxx_seq, c.op AS ruxx_op, c.row_key AS ruxx_key, t.* FROM "
+      "ruxx_sync_changes c LEFT JOIN " + name + " t ON t.id = c.row_id WHERE c.table_name = ? "
+      "AND c.seq > ? ORDER BY c.seq LIMIT ?");
+  st.bind(1, t.name).bind(2, pos.seq).bind(3, static_cast<std::int64_t>(limit + 1));
+  std::optional<codec::row_encoder> encoder;
+  int id_col = 3;
+  for (int i = 3; i < st.column_count(); ++i) {
+    if (st.column_name(i) == "id") id_col = i;
+  }
+  std::size_t n = 0;
+  while (st.step()) {
+    if (n == limit) {
+      page.has_more = true;
+      break;
+    }
+    pos.seq = st.column_int64(0);
+    if (st.column_text(1) == "delete" || st.is_null(id_col)) {
+      page.deleted.push_back(json::string(st.column_text(2)));
+    } else {
+      if (!encoder) encoder.emplace(st, table, zone, omit);
+      page.rows.push_back(encoder->encode(st));
+    }
+    ++n;
+  }
+  page.next = pos;
+  tx.commit();
+  return page;
+}
+
+struct v1_row_stream::state {
+  db::statement statement;
+  std::optional<codec::row_encoder> encoder;
+  schema::table_schema table;
+  const time::app_zone& zone;
+  std::span<const std::string_view> omit;
+  std::size_t count = 0;
+  bool done = false;
+};
+
+v1_row_stream::v1_row_stream(db::connection& conn, const tables::table_descriptor& t,
+                             const time::app_zone& zone, std::optional<std::string> since_db,
+                             std::span<const std::string_view> omit) {
+  std::string sql = "SELECT * FROM " + db::quote_identifier(t.name);
+  if (since_db) sql += " WHERE updated_at >= ?";
+  sql += " ORDER BY id";
+  auto st = conn.prepare(sql);
+  if (since_db) st.bind(1, *since_db);
+  state_.reset(new state{std::move(st), std::nullopt, schema::read_table_schema(conn, t.name),
+                         zone, omit});
+}
+
+v1_row_stream::~v1_row_stream() = default;
+
+bool v1_row_stream::next_chunk(std::string& out, std::size_t target_bytes) {
+  auto& s = *state_;
+  while (!s.done && out.size() < target_bytes) {
+    if (!s.statement.step()) {
+      s.done = true;
+      break;
+    }
+    if (!s.encoder) s.encoder.emplace(s.statement, s.table, s.zone, s.omit);
+    if (s.count > 0) out.push_back(',');
+    out += json::serialize(s.encoder->encode(s.statement));
+    ++s.count;
+  }
+  return !s.done || !out.empty();
+}
+
+std::size_t v1_row_stream::count() const noexcept { return state_->count; }
+
+}  // namespace synccore::sync

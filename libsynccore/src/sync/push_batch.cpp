@@ -1,0 +1,206 @@
+#include <synccore/codec/row_codec.hpp>
+#include <synccore/db/connection.hpp>
+#include <synccore/db/statement.hpp>
+#include <synccore/db/transaction.hpp>
+#include <synccore/schema/table_schema.hpp>
+#include <synccore/sync/change_capture.hpp>
+#include <synccore/sync/push_batch.hpp>
+#include <synccore/sync/renumber.hpp>
+#include <synccore/sync/slave_state.hpp>
+#include <synccore/tables/table_descriptor.hpp>
+#include <synccore/time/app_zone.hpp>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <charconv>
+#include <stdexcept>
+
+namespace synccore::sync {
+
+namespace json = boost::json;
+
+namespace {
+
+std::optional<push_batch> outbox_batch(db::connection& conn, std::string_view table) {
+  auto st = conn.prepare("SELECT batch_id, max_seq, body FROM ruxx_sync_outbox WHERE table_name = ?");
+  st.bind(1, table);
+  if (!st.step()) return std::nullopt;
+  push_batch b;
+  b.table = std::string(table);
+  b.batch_id = st.column_string(0);
+  b.max_seq = st.column_int64(1);
+  b.body = st.column_string(2);
+  b.resent = true;
+  const auto body = json::parse(b.body).as_object();
+  b.rows = body.at("data").as_array().size();
+  if (const auto* d = body.if_contains("deleted")) b.deletes = d->as_array().size();
+  return b;
+}
+
+bool parent_is_new(db::connection& conn, const schema::foreign_key& fk, const db::statement& row,
+                   int column) {
+  if (row.is_null(column) || fk.parent_column != "id") return false;
+  auto st = conn.prepare("SELECT 1 FROM ruxx_sync_changes WHERE table_name = ? AND row_id = ? AND "
+                         "op = 'insert'");
+  st.bind(1, fk.parent_table).bind(2, row.column_int64(column));
+  return st.step();
+}
+
+std::string number_text(double value) { return codec::format_decimal(value); }
+
+}  // namespace
+
+std::optional<push_batch> next_push_batch(db::connection& conn, const time::app_zone& zone,
+                                          const tables::table_descriptor& t,
+                                          const std::string& node_id, std::size_t limit,
+                                          push_protocol protocol) {
+  if (protocol == push_protocol::v2) {
+    if (auto waiting = outbox_batch(conn, t.name)) return waiting;
+  }
+  db::transaction tx(conn);  // a consistent view, and the outbox row in the same step
+  const auto table = schema::read_table_schema(conn, t.name);
+  auto st = conn.prepare(
+      "SELECT c.seq AS ruxx_seq, c.op AS ruxx_op, c.row_key AS ruxx_key, c.base_updated_at AS "
+      "ruxx_base, d.delta AS ruxx_delta, t.* FROM ruxx_sync_changes c LEFT JOIN " +
+      db::quote_identifier(t.name) + " t ON t.id = c.row_id LEFT JOIN ruxx_sync_counter_deltas "
+      "d ON d.table_name = c.table_name AND d.row_id = c.row_id WHERE c.table_name = ? ORDER BY "
+      "c.seq LIMIT ?");
+  st.bind(1, t.name).bind(2, static_cast<std::int64_t>(limit));
+  constexpr int first_row_column = 5;
+  std::vector<std::pair<const schema::foreign_key*, int>> fk_columns;
+  int id_column = -1;
+  for (int i = first_row_column; i < st.column_count(); ++i) {
+    if (st.column_name(i) == "id") id_column = i;
+    for (const auto& fk : table.foreign_keys) {
+      if (st.column_name(i) == fk.from_column) fk_columns.emplace_back(&fk, i);
+    }
+  }
+  std::optional<codec::row_encoder> encoder;
+  json::array data;
+  json::array meta;
+  json::array deleted;
+  push_batch batch;
+  batch.table = std::string(t.name);
+  while (st.step()) {
+    const bool gone = st.column_text(1) == "delete" || id_column < 0 || st.is_null(id_column);
+    if (gone) {
+      if (protocol == push_protocol::v2) {
+        json::object del{{"key", st.column_text(2)}};
+        if (!st.is_null(3)) {
+          auto wire = zone.db_to_wire(st.column_text(3));
+          del["base_updated_at"] = wire ? json::value(*wire) : json::value(nullptr);
+        }
+        deleted.push_back(std::move(del));
+      }
+      batch.max_seq = st.column_int64(0);
+      continue;
+    }
+    bool wait_for_parent = false;
+    for (const auto& [fk, column] : fk_columns) {
+      wait_for_parent = wait_for_parent || parent_is_new(conn, *fk, st, column);
+    }
+    if (wait_for_parent) break;  // keep seq order: everything after waits too
+    if (!encoder) encoder.emplace(st, table, zone, t.never_sent_columns);
+    data.push_back(encoder->encode(st));
+    json::object m{{"op", st.column_text(1)}};
+    if (!st.is_null(3)) {
+      auto wire = zone.db_to_wire(st.column_text(3));
+      if (wire) m["base_updated_at"] = *wire;
+    }
+    if (!t.counter_column.empty() && !st.is_null(4) && st.column_double(4) != 0.0) {
+      m["deltas"] = json::object{{t.counter_column, number_text(st.column_double(4))}};
+    }
+    meta.push_back(std::move(m));
+    batch.max_seq = st.column_int64(0);
+  }
+  if (data.empty() && (deleted.empty() || protocol == push_protocol::v1)) return std::nullopt;
+  batch.rows = data.size();
+  batch.deletes = deleted.size();
+  json::object body{{"table", t.name}, {"data", std::move(data)}};
+  if (protocol == push_protocol::v2) {
+    batch.batch_id = random_hex_id();
+    body["meta"] = std::move(meta);
+    body["deleted"] = std::move(deleted);
+    body["node_id"] = node_id;
+    body["batch_id"] = batch.batch_id;
+  }
+  batch.body = json::serialize(body);
+  if (protocol == push_protocol::v2) {
+    auto out = conn.prepare("INSERT INTO ruxx_sync_outbox (table_name, batch_id, max_seq, body, "
+                            "created_at) VALUES (?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))");
+    out.bind(1, t.name).bind(2, batch.batch_id).bind(3, batch.max_seq).bind(4, batch.body);
+    out.run();
+  }
+  tx.commit();
+  return batch;
+}
+
+ack_stats acknowledge_push(db::connection& conn, const push_batch& batch,
+                           const json::object& answer, const std::string& now_db) {
+  ack_stats stats;
+  const auto body = json::parse(batch.body).as_object();
+  const bool v2 = body.contains("batch_id");
+  const auto* results = answer.if_contains("results");
+  if (v2 && (!results || !results->is_array())) {
+    throw std::runtime_error("the master's answer to a batch has no per-row results");
+  }
+  const auto* t = tables::find_table(batch.table);
+  db::transaction tx(conn);
+  {
+    capture_scope scope(conn, true, "master");
+    // Counter deltas that reached the master are no longer pending; sales made meanwhile stay.
+    if (const auto* meta = body.if_contains("meta")) {
+      const auto& data = body.at("data").as_array();
+      for (std::size_t i = 0; i < meta->as_array().size() && i < data.size(); ++i) {
+        const auto* deltas = meta->as_array()[i].as_object().if_contains("deltas");
+        if (!deltas) continue;
+        const auto id = data[i].as_object().at("id").to_number<std::int64_t>();
+        for (const auto& [column, value] : deltas->as_object()) {
+          double sent = 0;
+          const auto& text = value.as_string();
+          std::from_chars(text.data(), text.data() + text.size(), sent);
+          auto st = conn.prepare("UPDATE ruxx_sync_counter_deltas SET delta = round(delta - ?, 6) "
+                                 "WHERE table_name = ? AND row_id = ? AND column = ?");
+          st.bind(1, sent).bind(2, batch.table).bind(3, id).bind(4, std::string_view(column));
+          st.run();
+        }
+      }
+      auto prune = conn.prepare("DELETE FROM ruxx_sync_counter_deltas WHERE table_name = ? AND "
+                                "abs(delta) < 1e-9");
+      prune.bind(1, batch.table);
+      prune.run();
+    }
+    auto clear = conn.prepare("DELETE FROM ruxx_sync_changes WHERE table_name = ? AND seq <= ?");
+    clear.bind(1, batch.table).bind(2, batch.max_seq);
+    clear.run();
+    if (results && t && t->master_assigns_id) {
+      for (const auto& r : results->as_array()) {
+        const auto& o = r.as_object();
+        const auto status = o.at("status").as_string();
+        if (status == "conflict") ++stats.conflicts;
+        if (status != "reassigned") continue;
+        std::int64_t local = 0;
+        const auto& key = o.at("key").as_string();
+        std::from_chars(key.data(), key.data() + key.size(), local);
+        const auto master_id = o.at("id").to_number<std::int64_t>();
+        if (local != master_id) {
+          renumber_row(conn, batch.table, local, master_id);
+          ++stats.renumbered;
+        }
+      }
+    } else if (results) {
+      for (const auto& r : results->as_array()) {
+        if (r.as_object().at("status").as_string() == "conflict") ++stats.conflicts;
+      }
+    }
+    auto done = conn.prepare("DELETE FROM ruxx_sync_outbox WHERE table_name = ? AND batch_id = ?");
+    done.bind(1, batch.table).bind(2, batch.batch_id);
+    done.run();
+    touch_sync_log(conn, batch.table, now_db);
+  }
+  tx.commit();
+  return stats;
+}
+
+}  // namespace synccore::sync

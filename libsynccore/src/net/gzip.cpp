@@ -18,9 +18,7 @@ constexpr std::size_t chunk_size = 64 * 1024;
 constexpr std::size_t max_zlib_chunk = std::numeric_limits<uInt>::max();
 
 // z_stream's pointers are non-const for historical reasons; zlib never writes through next_in.
-Bytef* input_pointer(const char* data) {
-  return reinterpret_cast<Bytef*>(const_cast<char*>(data));
-}
+Bytef* input_pointer(const char* data) { return reinterpret_cast<Bytef*>(const_cast<char*>(data)); }
 
 class deflater {
  public:
@@ -127,8 +125,8 @@ expected<std::string> gzip_decompress(std::string_view data, std::size_t max_out
                           (zs.msg != nullptr ? zs.msg : "invalid data"));
     }
     if (produced > max_output - out.size()) {
-      return gzip_error("decompressed size exceeds the limit of " + std::to_string(max_output) +
-                        " bytes");
+      return input_error{"max_output", "decompressed size exceeds the limit of " +
+                                           std::to_string(max_output) + " bytes"};
     }
     out.append(buffer.data(), produced);
     if (rc == Z_STREAM_END) member_done = true;

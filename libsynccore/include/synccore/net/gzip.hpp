@@ -17,9 +17,9 @@ namespace synccore::net {
 std::string gzip_compress(std::string_view data);
 
 // Returns the decompressed content of one or more concatenated gzip members in `data`.
-// Errors (field "gzip"): corrupt or truncated input, trailing garbage, or an output that would
-// exceed `max_output` bytes (checked while inflating: memory never exceeds the limit by more
-// than one internal chunk). Thread-safe (no shared state).
+// Errors: field "gzip" for corrupt or truncated input or trailing garbage; field "max_output"
+// when the output would exceed `max_output` bytes (checked while inflating: memory never
+// exceeds the limit by more than one internal chunk). Thread-safe (no shared state).
 expected<std::string> gzip_decompress(std::string_view data, std::size_t max_output);
 
 }  // namespace synccore::net

@@ -1,0 +1,342 @@
+// The per-connection state machine, written once for plain TCP and TLS streams:
+//
+//   [TLS handshake] -> wait for the first byte (idle) -> read header -> [100 Continue] ->
+//   read body -> handler on a worker thread -> write response -> keep-alive ? idle : close
+//
+// Deadlines (tcp_stream::expires_after) are set before every phase; a parse error, an over-size
+// body or a failed gzip body is answered with a JSON error and the connection is closed after
+// draining what the client is still sending (so it reads the answer instead of a reset).
+#include "server_session.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/stream_traits.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+#include <array>
+#include <chrono>
+#include <optional>
+#include <string>
+#include <type_traits>
+
+#include "server_exchange.hpp"
+#include "text_util.hpp"
+
+namespace synccore::net::detail {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using error_code = beast::error_code;
+
+using plain_stream = beast::tcp_stream;
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+
+constexpr std::size_t first_read_size = 4096;
+constexpr std::chrono::seconds linger_time{2};  // draining after an early error answer
+constexpr std::size_t linger_max_bytes = 8 * 1024 * 1024;
+constexpr std::chrono::seconds tls_close_time{2};  // waiting for the peer's close_notify
+
+std::string endpoint_text(const tcp::socket& socket) {
+  error_code ec;
+  const tcp::endpoint ep = socket.remote_endpoint(ec);
+  if (ec) return "unknown peer";
+  const std::string address = ep.address().to_string();
+  return (ep.address().is_v6() ? "[" + address + "]" : address) + ":" + std::to_string(ep.port());
+}
+
+bool is_http_parse_error(const error_code& ec) {
+  return ec.category() == http::make_error_code(http::error::bad_target).category();
+}
+
+template <class Stream>
+class server_session final : public session_handle,
+                             public std::enable_shared_from_this<server_session<Stream>> {
+  static constexpr bool is_tls = std::is_same_v<Stream, tls_stream>;
+
+ public:
+  server_session(tcp::socket socket, std::shared_ptr<server_context> ctx)
+      : ctx_(std::move(ctx)),
+        stream_(make_stream(std::move(socket), *ctx_)),
+        executor_(stream_.get_executor()) {
+    connection_.remote_address = endpoint_text(beast::get_lowest_layer(stream_).socket());
+    connection_.connection_id = ++ctx_->connections_accepted;
+  }
+
+  ~server_session() override { ctx_->sessions.remove(this); }
+
+  server_session(const server_session&) = delete;
+  server_session& operator=(const server_session&) = delete;
+
+  void start() {
+    ctx_->sessions.add(this->shared_from_this());
+    asio::dispatch(executor_,
+                   beast::bind_front_handler(&server_session::on_start, this->shared_from_this()));
+  }
+
+  void begin_shutdown() override {
+    asio::post(executor_, [self = this->shared_from_this()] {
+      if (self->phase_ == phase::idle) self->lowest().cancel();  // wakes on_first_bytes
+    });
+  }
+
+  void force_close() override {
+    asio::post(executor_, [self = this->shared_from_this()] { self->close_now(); });
+  }
+
+ private:
+  enum class phase { idle, busy, closed };
+
+  static Stream make_stream(tcp::socket&& socket, server_context& ctx) {
+    if constexpr (is_tls) {
+      return Stream(std::move(socket), *ctx.tls);
+    } else {
+      return Stream(std::move(socket));
+    }
+  }
+
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+  const server_options& options() const { return ctx_->options; }
+
+  template <class F>
+  auto handler_for(F f) {
+    return beast::bind_front_handler(f, this->shared_from_this());
+  }
+
+  void on_start() {
+    if constexpr (is_tls) {
+      lowest().expires_after(options().header_timeout);
+      stream_.async_handshake(asio::ssl::stream_base::server,
+                              handler_for(&server_session::on_handshake));
+    } else {
+      wait_for_request();
+    }
+  }
+
+  void on_handshake(error_code ec) {
+    if (ec) {
+      ctx_->log(log_level::debug,
+                "TLS handshake with " + connection_.remote_address + " failed: " + ec.message());
+      return close_now();
+    }
+    wait_for_request();
+  }
+
+  // Idle phase: wait for the first byte of the next request, so that an idle keep-alive
+  // connection can be told apart from a request in progress (graceful shutdown closes the
+  // former at once) and gets its own deadline.
+  void wait_for_request() {
+    if (ctx_->stopping.load()) return graceful_close();
+    if (buffer_.size() > 0) {  // a pipelined request is already buffered
+      lowest().expires_after(options().header_timeout);
+      return read_header();
+    }
+    phase_ = phase::idle;
+    // A new connection's first request gets header_timeout from the accept to its last header
+    // byte; later requests get idle_timeout to start, then header_timeout to finish the header.
+    lowest().expires_after(first_request_ ? options().header_timeout : options().idle_timeout);
+    stream_.async_read_some(buffer_.prepare(first_read_size),
+                            handler_for(&server_session::on_first_bytes));
+  }
+
+  void on_first_bytes(error_code ec, std::size_t bytes) {
+    buffer_.commit(bytes);
+    if (ec) {
+      if (ec == beast::error::timeout && first_request_) {
+        ctx_->log(log_level::info, "closing connection " + connection_.remote_address +
+                                       ": no request within the header deadline");
+      }
+      return close_now();  // idle timeout, peer closed, or shutdown: all normal ends
+    }
+    phase_ = phase::busy;
+    if (!first_request_) lowest().expires_after(options().header_timeout);
+    read_header();
+  }
+
+  void read_header() {
+    phase_ = phase::busy;
+    first_request_ = false;
+    parser_.emplace();
+    parser_->body_limit(options().body_limit);
+    http::async_read_header(stream_, buffer_, *parser_, handler_for(&server_session::on_header));
+  }
+
+  void on_header(error_code ec, std::size_t) {
+    if (ec) return on_read_error(ec, "request header");
+    const auto& request = parser_->get();
+    const auto expect = request.find(http::field::expect);
+    if (expect != request.end() && iequals(trim(expect->value()), "100-continue") &&
+        request.version() >= 11 && !parser_->is_done()) {
+      continue_.emplace(http::status::continue_, request.version());
+      lowest().expires_after(options().write_timeout);
+      return http::async_write(stream_, *continue_, handler_for(&server_session::on_continue_sent));
+    }
+    read_body();
+  }
+
+  void on_continue_sent(error_code ec, std::size_t) {
+    continue_.reset();
+    if (ec) return close_now();
+    read_body();
+  }
+
+  void read_body() {
+    if (parser_->is_done()) return dispatch_request();
+    lowest().expires_after(options().body_timeout);
+    http::async_read(stream_, buffer_, *parser_, handler_for(&server_session::on_body));
+  }
+
+  void on_body(error_code ec, std::size_t) {
+    if (ec) return on_read_error(ec, "request body");
+    dispatch_request();
+  }
+
+  void on_read_error(error_code ec, const char* what) {
+    if (ec == http::error::body_limit) {
+      return send_early_error(
+          413, "Payload Too Large",
+          "Request body exceeds the limit of " + std::to_string(options().body_limit) + " bytes");
+    }
+    if (ec == http::error::header_limit) {
+      return send_early_error(431, "Request Header Fields Too Large",
+                              "Request header is too large");
+    }
+    if (ec == beast::error::timeout) {
+      ctx_->log(log_level::info, "closing connection " + connection_.remote_address + ": " + what +
+                                     " not received within its deadline");
+      return close_now();
+    }
+    if (ec != http::error::end_of_stream && ec != http::error::partial_message &&
+        is_http_parse_error(ec)) {
+      return send_early_error(400, "Bad Request", "Malformed HTTP request");
+    }
+    close_now();  // the peer went away or the socket failed: nothing to answer
+  }
+
+  void dispatch_request() {
+    keep_alive_ = parser_->get().keep_alive();
+    auto self = this->shared_from_this();
+    asio::post(ctx_->workers, [self, request = parser_->release()]() mutable {
+      wire_response response = process_request(std::move(request), self->connection_, *self->ctx_);
+      asio::post(self->executor_, [self, response = std::move(response)]() mutable {
+        self->send_response(std::move(response), false);
+      });
+    });
+    parser_.reset();
+  }
+
+  // An answer to a request whose body was not (completely) read: the connection cannot be
+  // reused, so close after writing and draining.
+  void send_early_error(unsigned status, std::string_view error, std::string_view message) {
+    const unsigned version = parser_ && parser_->is_header_done() ? parser_->get().version() : 11;
+    parser_.reset();
+    send_response(make_error_response(status, error, message, version), true);
+  }
+
+  void send_response(wire_response response, bool early_error) {
+    if (phase_ == phase::closed) return;  // force-closed while the handler ran
+    phase_ = phase::busy;
+    const bool keep_alive = !early_error && keep_alive_ && !ctx_->stopping.load();
+    response.keep_alive(keep_alive);
+    response_.emplace(std::move(response));
+    lowest().expires_after(options().write_timeout);
+    http::async_write(stream_, *response_,
+                      beast::bind_front_handler(&server_session::on_write, this->shared_from_this(),
+                                                keep_alive, early_error));
+  }
+
+  void on_write(bool keep_alive, bool early_error, error_code ec, std::size_t) {
+    response_.reset();
+    if (ec) {
+      ctx_->log(log_level::debug,
+                "writing to " + connection_.remote_address + " failed: " + ec.message());
+      return close_now();
+    }
+    if (early_error) return linger_then_close();
+    if (!keep_alive) return graceful_close();
+    wait_for_request();
+  }
+
+  // Read and discard what the client still sends (bounded in time and size) so that closing
+  // does not reset the connection before the client has read our answer.
+  void linger_then_close() {
+    if constexpr (!is_tls) {
+      error_code ignored;
+      lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    }
+    lowest().expires_after(linger_time);
+    drained_ = 0;
+    drain();
+  }
+
+  void drain() {
+    stream_.async_read_some(asio::buffer(drain_buffer_), handler_for(&server_session::on_drained));
+  }
+
+  void on_drained(error_code ec, std::size_t bytes) {
+    drained_ += bytes;
+    if (ec || drained_ > linger_max_bytes) return close_now();
+    drain();
+  }
+
+  void graceful_close() {
+    if constexpr (is_tls) {
+      phase_ = phase::busy;
+      lowest().expires_after(tls_close_time);
+      stream_.async_shutdown(handler_for(&server_session::on_tls_shutdown));
+    } else {
+      error_code ignored;
+      lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+      close_now();
+    }
+  }
+
+  void on_tls_shutdown(error_code) { close_now(); }
+
+  void close_now() {
+    phase_ = phase::closed;
+    lowest().close();
+  }
+
+  std::shared_ptr<server_context> ctx_;
+  Stream stream_;
+  asio::any_io_executor executor_;  // the connection's strand
+  connection_info connection_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::response<http::empty_body>> continue_;
+  std::optional<wire_response> response_;
+  std::array<char, 16 * 1024> drain_buffer_{};
+  std::size_t drained_ = 0;
+  phase phase_ = phase::idle;  // the TLS handshake counts as idle for shutdown
+  bool first_request_ = true;
+  bool keep_alive_ = false;
+};
+
+template <class Stream>
+void start_typed(tcp::socket socket, const std::shared_ptr<server_context>& ctx) {
+  std::make_shared<server_session<Stream>>(std::move(socket), ctx)->start();
+}
+
+}  // namespace
+
+void start_session(tcp::socket socket, const std::shared_ptr<server_context>& ctx) {
+  if (ctx->tls) {
+    start_typed<tls_stream>(std::move(socket), ctx);
+  } else {
+    start_typed<plain_stream>(std::move(socket), ctx);
+  }
+}
+
+}  // namespace synccore::net::detail

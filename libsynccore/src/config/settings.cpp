@@ -117,7 +117,8 @@ expected<settings> resolve_settings(const config_sources& sources) {
     } else if (p.value == "slave") {
       out.app_mode = app_mode_kind::slave;
     } else {
-      return invalid(app_mode_name, p, "must be \"master\" or \"slave\", got " + in_quotes(p.value));
+      return invalid(app_mode_name, p,
+                     "must be \"master\" or \"slave\", got " + in_quotes(p.value));
     }
     record(app_mode_name, p);
   }

@@ -72,7 +72,7 @@ std::string error_of(const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("cron: single values, lists, ranges and steps", "[cron]") {
+TEST_CASE("cron: single values lists ranges and steps", "[cron]") {
   const auto t0 = utc(2026, 11, 24, 10, 0);  // a Tuesday
   CHECK(fires_utc("* * * * *", t0, 3) ==
         std::vector<std::string>{"2026-11-24 10:01", "2026-11-24 10:02", "2026-11-24 10:03"});
@@ -106,7 +106,7 @@ TEST_CASE("cron: single values, lists, ranges and steps", "[cron]") {
   CHECK(parse_ok("  */15\t*  * *   *\n").text() == "*/15\t*  * *   *");
 }
 
-TEST_CASE("cron: month and weekday names, case-insensitive; 0 and 7 are Sunday", "[cron]") {
+TEST_CASE("cron: month and weekday names in any case and 0 or 7 for Sunday", "[cron]") {
   CHECK(parse_ok("0 0 1 jan *") == parse_ok("0 0 1 1 *"));
   CHECK(parse_ok("0 0 1 JAN-Mar *") == parse_ok("0 0 1 1-3 *"));
   CHECK(parse_ok("0 0 1 feb,Dec *") == parse_ok("0 0 1 2,12 *"));
@@ -198,7 +198,8 @@ TEST_CASE("cron: every error names the field and the value", "[cron]") {
   CHECK_THAT(error_of("@daily *"), Catch::StartsWith("unknown cron macro"));
 }
 
-TEST_CASE("cron: next fire is strictly after, across midnight, month and year ends", "[cron]") {
+TEST_CASE("cron: next fire is strictly after and crosses midnight and month and year ends",
+          "[cron]") {
   // Strictly after: a fire time itself gives the next one; seconds are ignored.
   CHECK(next_utc("0 * * * *", utc(2026, 11, 24, 10, 0)) == "2026-11-24 11:00");
   CHECK(next_utc("0 * * * *", utc(2026, 11, 24, 9, 59, 59)) == "2026-11-24 10:00");
@@ -247,7 +248,7 @@ TEST_CASE("cron: day-of-month and day-of-week follow the standard cron rule", "[
   CHECK_FALSE(parse_ok("0 0 13 * 5").matches(wall(2026, 10, 14, 0, 0)));
 }
 
-TEST_CASE("cron: an expression that never fires returns nullopt, quickly", "[cron]") {
+TEST_CASE("cron: an expression that never fires returns nullopt quickly", "[cron]") {
   const auto start = std::chrono::steady_clock::now();
   CHECK(next_utc("0 0 30 2 *", utc(2026, 1, 1)) == "never");
   CHECK(next_utc("0 0 31 4,6,9,11 *", utc(2026, 1, 1)) == "never");
@@ -304,7 +305,8 @@ TEST_CASE("cron: DST spring forward fires once at the end of the gap", "[cron]")
         std::vector<std::string>{"2026-03-08 05:00", "2026-03-09 04:00"});
 }
 
-TEST_CASE("cron: DST fall back fires an ambiguous wall time once, first occurrence", "[cron]") {
+TEST_CASE("cron: DST fall back fires an ambiguous wall time once at its first occurrence",
+          "[cron]") {
   // Europe/London 2026-10-25: 02:00 BST (01:00Z) falls back to 01:00 GMT; 01:30 happens at
   // 00:30Z and 01:30Z.
   CHECK(next_utc("30 1 * * *", utc(2026, 10, 24, 12), "Europe/London") == "2026-10-25 00:30");
@@ -321,7 +323,7 @@ TEST_CASE("cron: DST fall back fires an ambiguous wall time once, first occurren
         std::vector<std::string>{"2026-11-01 04:00", "2026-11-02 05:00"});
 }
 
-TEST_CASE("cron: next_fire_times gives count times, fewer only when the schedule ends", "[cron]") {
+TEST_CASE("cron: next_fire_times gives count times unless the schedule ends", "[cron]") {
   const auto e = parse_ok("*/15 * * * *");
   const auto times = e.next_fire_times(utc(2026, 11, 24), zone("Africa/Lagos"), 96);
   REQUIRE(times.size() == 96);
@@ -329,7 +331,7 @@ TEST_CASE("cron: next_fire_times gives count times, fewer only when the schedule
   CHECK(e.next_fire_times(utc(2026, 11, 24), zone("Africa/Lagos"), 0).empty());
 }
 
-TEST_CASE("manual_clock: set, advance and jump mode", "[cron][clock]") {
+TEST_CASE("manual_clock: set and advance and jump mode", "[cron][clock]") {
   synccore::cron::manual_clock c(utc(2026, 11, 24, 10, 0));
   CHECK(c.now() == utc(2026, 11, 24, 10, 0));
   c.advance(90s);

@@ -59,8 +59,8 @@ bool cron_expression::matches(local_minutes wall) const noexcept {
          has_bit(minutes_, minute);
 }
 
-std::optional<date::sys_seconds> cron_expression::next_fire_after(date::sys_seconds after,
-                                                                  const date::time_zone* zone) const {
+std::optional<date::sys_seconds> cron_expression::next_fire_after(
+    date::sys_seconds after, const date::time_zone* zone) const {
   // Fire instants grow with wall time (a gap maps to its end, an overlap to its first pass),
   // so every wall time up to `after`'s own fires at or before `after`: start one minute later.
   const date::sys_info now_info = zone->get_info(after);

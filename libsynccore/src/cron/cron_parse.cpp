@@ -163,8 +163,9 @@ expected<std::uint64_t> parse_field(const field_spec& field, std::string_view te
   std::size_t begin = 0;
   while (true) {
     const std::size_t comma = text.find(',', begin);
-    const std::string_view item =
-        text.substr(begin, comma == std::string_view::npos ? std::string_view::npos : comma - begin);
+    const std::size_t length = comma == std::string_view::npos ? std::string_view::npos
+                                                               : comma - begin;
+    const std::string_view item = text.substr(begin, length);
     if (item.empty()) return field_error(field, text, "has an empty list item");
     if (auto error = parse_item(field, item, bits)) return *error;
     if (comma == std::string_view::npos) break;

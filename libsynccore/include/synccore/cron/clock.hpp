@@ -25,7 +25,8 @@ class clock {
   // Returns true when the deadline was reached, false when stopped (a stop already requested
   // returns false at once; a deadline already passed returns true at once unless stopped).
   // Thread-safe: several threads may sleep at the same time.
-  virtual bool sleep_until(std::chrono::sys_seconds deadline, const std::stop_token& stop) const = 0;
+  virtual bool sleep_until(std::chrono::sys_seconds deadline,
+                           const std::stop_token& stop) const = 0;
 };
 
 // The real clock: std::chrono::system_clock. Sleeps in slices of at most a minute so that a

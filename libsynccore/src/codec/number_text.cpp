@@ -17,6 +17,18 @@ std::optional<std::int64_t> parse_int64(std::string_view text) noexcept {
   return out;
 }
 
+std::optional<std::int64_t> parse_integral_decimal(std::string_view text) noexcept {
+  if (!is_plain_decimal(text)) return std::nullopt;
+  const auto dot = text.find('.');
+  if (dot != std::string_view::npos) {
+    for (const char c : text.substr(dot + 1)) {
+      if (c != '0') return std::nullopt;
+    }
+    text = text.substr(0, dot);
+  }
+  return parse_int64(text);
+}
+
 std::optional<double> parse_finite_double(std::string_view text) noexcept {
   if (text.empty()) return std::nullopt;
   double out = 0;

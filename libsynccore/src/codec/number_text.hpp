@@ -13,6 +13,10 @@ namespace synccore::codec::detail {
 // Parses the whole of `text` as a base-10 int64 ("-12", "500"); no sign '+', no spaces.
 std::optional<std::int64_t> parse_int64(std::string_view text) noexcept;
 
+// Parses a plain decimal numeral whose fraction is absent or all zeros ("500", "-12.00") as an
+// exact int64; nullopt for anything else or when out of range.
+std::optional<std::int64_t> parse_integral_decimal(std::string_view text) noexcept;
+
 // Parses the whole of `text` as a finite double ("500.00", "-0.125", "1e3"); no '+', no
 // spaces, no "inf"/"nan".
 std::optional<double> parse_finite_double(std::string_view text) noexcept;

@@ -72,9 +72,14 @@ expected<sql_value> decode_integer(const schema::column_info& c, const json::val
   return wrong(c, "an integer", v);
 }
 
-// Integral values that fit int64 are stored as int64, others as double (see the header).
+// Mirrors SQLite's NUMERIC affinity (sqlite3RealSameAsInt): a double that is integral and
+// within +-2^51 is stored as INTEGER, any other stays REAL. Deciding it here makes the decoded
+// value the one the database will hold, whatever the column's affinity.
 sql_value decimal_value(double d) {
-  if (const auto i = detail::exact_int64(d)) return *i;
+  constexpr double limit = 2251799813685248.0;  // 2^51
+  if (d > -limit && d < limit) {
+    if (const auto i = detail::exact_int64(d)) return *i;
+  }
   return d;
 }
 
@@ -90,8 +95,9 @@ expected<sql_value> decode_decimal(const schema::column_info& c, const json::val
     case json::kind::string: {
       const auto& s = v.get_string();
       const std::string_view text(s.data(), s.size());
-      // Digits only: exact as int64 even beyond double's 2^53.
-      if (const auto i = detail::parse_int64(text)) return sql_value{*i};
+      // An integral numeral ("7167175861161701391" or its encoded form
+      // "7167175861161701391.00") is read exactly as int64, even beyond double's 2^53.
+      if (const auto i = detail::parse_integral_decimal(text)) return sql_value{*i};
       if (const auto d = detail::parse_finite_double(text)) return decimal_value(*d);
       break;
     }

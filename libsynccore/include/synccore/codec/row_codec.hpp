@@ -16,9 +16,10 @@
 //   timestamp) is emitted as its raw text, never dropped.
 // - decode: null -> null for every column (NOT NULL is the apply engine's business).
 //   integer: JSON integers, integral doubles, digit strings ("42", "-7") -> int64.
-//   decimal: JSON numbers and numeric strings ("500.00", "0.125"); an integral value that fits
-//   int64 becomes int64 (500), any other value a double (0.125) - what SQLite's NUMERIC affinity
-//   stores either way. boolean: true/false, 0/1, "0"/"1" -> int64 0/1. text: strings; numbers
+//   decimal: JSON numbers and numeric strings ("500.00", "0.125", "1e3"). JSON integers and
+//   digit-only strings become int64; other values a double, except that an integral one within
+//   +-2^51 becomes int64 ("500.00" -> 500, 12.5 -> 12.5): exactly what SQLite's NUMERIC affinity
+//   stores, so the decoded value is the stored one. boolean: true/false, 0/1, "0"/"1" -> int64 0/1. text: strings; numbers
 //   become their shortest text. timestamp: any ISO-8601 accepted by app_zone::parse() ->
 //   "YYYY-MM-DD HH:MM:SS" in the app zone. blob: strings (bound as text). Objects and arrays are
 //   always errors.

@@ -13,6 +13,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
@@ -84,16 +85,18 @@ class test_connection {
   }
 
   // Reads one response; throws when none arrives within `limit` or the connection fails.
-  wire_response read(std::chrono::milliseconds limit = 5000ms) {
-    wire_response response;
+  // `head`: the response answers a HEAD request (it has no body whatever its headers say).
+  wire_response read(std::chrono::milliseconds limit = 5000ms, bool head = false) {
+    http::response_parser<http::string_body> parser;
+    parser.skip(head);
     beast::error_code result = asio::error::would_block;
     stream_.expires_after(limit);
-    http::async_read(stream_, buffer_, response,
+    http::async_read(stream_, buffer_, parser,
                      [&](beast::error_code ec, std::size_t) { result = ec; });
     ioc_.restart();
     ioc_.run();
     if (result) throw std::runtime_error("read failed: " + result.message());
-    return response;
+    return parser.release();
   }
 
   // Returns true when the server closes the connection (EOF or reset) within `limit`, ignoring
@@ -429,6 +432,15 @@ TEST_CASE("server answers malformed requests with 400 and supports 100-continue"
     CHECK(r.result_int() == 400);
     CHECK(parse_json(r.body()).at("error") == "Bad Request");
   }
+  SECTION("HEAD gets the headers of GET without the body") {
+    test_connection c(s.endpoint.port);
+    c.send_raw("HEAD /abc HTTP/1.1\r\nHost: x\r\n\r\n");
+    const wire_response head = c.read(5000ms, true);
+    CHECK(head.result_int() == 200);
+    CHECK(head[http::field::content_length] == "9");  // "path=/abc"
+    c.send_raw("GET /next HTTP/1.1\r\nHost: x\r\n\r\n");
+    CHECK(c.read().body() == "path=/next");  // no stray body bytes were left on the connection
+  }
   SECTION("Expect: 100-continue") {
     test_connection c(s.endpoint.port);
     c.send_raw("POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
@@ -441,7 +453,7 @@ TEST_CASE("server answers malformed requests with 400 and supports 100-continue"
   }
 }
 
-TEST_CASE("handlers run on worker threads, concurrently", "[net][server]") {
+TEST_CASE("handlers run concurrently on worker threads", "[net][server]") {
   server_options o = test_options();
   o.worker_threads = 2;
   std::atomic<int> inside{0};

@@ -121,6 +121,7 @@ wire_response process_request(wire_request&& request, const connection_info& con
     wire_response wire = to_wire(std::move(response), version);
     maybe_compress(wire, request, ctx);
     wire.prepare_payload();
+    if (request.method() == http::verb::head) wire.body().clear();  // keeps Content-Length
     return wire;
   } catch (const std::exception& e) {  // our own encoding failed (bad status, out of memory)
     ctx.log(log_level::error, std::string("cannot build the response: ") + e.what());

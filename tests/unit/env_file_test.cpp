@@ -225,3 +225,32 @@ TEST_CASE("env file: read_env_file reads a file and reports a missing one", "[en
   REQUIRE_FALSE(directory.has_value());
   CHECK_THAT(directory.error().message, Catch::Contains("is a directory"));
 }
+
+TEST_CASE("env file: the example in docs/CONFIGURATION.md parses as documented", "[env_file]") {
+  const auto m = parse_ok(R"(# full-line comment (leading whitespace allowed)
+APP_MODE=slave
+  APP_TIMEZONE = Africa/Lagos        # spaces around '=' and the value are trimmed
+export SYNC_NODE_ID=depot-kano       # 'export ' prefix is ignored
+MASTER_URL=https://app.ruxxengas.com#comment (no space needed: '#' ends an unquoted value)
+SYNC_API_KEY='lit$eral \n # kept'    # single quotes: literal, no escapes, no interpolation
+APP_NAME="Ruxx Gas \"Kano\""         # double quotes: escapes, interpolation, '#' allowed
+CERT="-----BEGIN-----
+...
+-----END-----"                       # double-quoted values may span lines
+DB_DATABASE=${APP_ROOT}/database/database.sqlite
+EMPTY=
+ALSO_EMPTY=""
+)",
+                          {{"APP_ROOT", "/var/www"}});
+  CHECK(m.at("APP_MODE") == "slave");
+  CHECK(m.at("APP_TIMEZONE") == "Africa/Lagos");
+  CHECK(m.at("SYNC_NODE_ID") == "depot-kano");
+  CHECK(m.at("MASTER_URL") == "https://app.ruxxengas.com");
+  CHECK(m.at("SYNC_API_KEY") == R"(lit$eral \n # kept)");
+  CHECK(m.at("APP_NAME") == "Ruxx Gas \"Kano\"");
+  CHECK(m.at("CERT") == "-----BEGIN-----\n...\n-----END-----");
+  CHECK(m.at("DB_DATABASE") == "/var/www/database/database.sqlite");
+  CHECK(m.at("EMPTY").empty());
+  CHECK(m.at("ALSO_EMPTY").empty());
+  CHECK(m.size() == 10);
+}

@@ -319,6 +319,29 @@ TEST_CASE("log: nothing reaches stdout without a session (Boost.Log's default si
   CHECK(read_all(path).empty());
 }
 
+TEST_CASE("log: the stderr sink writes one line per record", "[log]") {
+  ruxx_test::temp_dir dir;
+  const auto path = dir / "stderr.txt";
+  const int saved = ::dup(STDERR_FILENO);
+  REQUIRE(saved >= 0);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  REQUIRE(fd >= 0);
+  ::dup2(fd, STDERR_FILENO);
+  ::close(fd);
+  {
+    log_options o;
+    o.clock = fixed_time;
+    o.secrets = {"k3y"};
+    auto session = setup_logging(o);  // to_stderr defaults to true
+    log_info("to stderr with k3y", {{"n", 1}});
+    log_debug("below the default level");
+  }
+  ::dup2(saved, STDERR_FILENO);
+  ::close(saved);
+  CHECK(read_all(path) ==
+        "[2024-01-01 12:00:00] local.INFO: to stderr with ******** {\"n\":1}\n");
+}
+
 TEST_CASE("log: setup errors", "[log]") {
   ruxx_test::temp_dir dir;
   log_options o;

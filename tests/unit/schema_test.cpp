@@ -30,12 +30,15 @@ std::string read_file(const std::string& path) {
   return out.str();
 }
 
-std::string fixture_sql() { return read_file(std::string(RUXX_FIXTURES_DIR) + "/laravel_schema.sql"); }
+std::string fixture_sql() {
+  return read_file(std::string(RUXX_FIXTURES_DIR) + "/laravel_schema.sql");
+}
 
 // type|name|tbl_name|sql of every schema object, in creation order, optionally without ours.
 std::vector<std::string> schema_rows(connection& c, bool without_bookkeeping = false) {
-  auto st = c.prepare("SELECT type, name, tbl_name, ifnull(sql, '') FROM sqlite_schema "
-                      "ORDER BY rowid");
+  auto st = c.prepare(
+      "SELECT type, name, tbl_name, ifnull(sql, '') FROM sqlite_schema "
+      "ORDER BY rowid");
   std::vector<std::string> out;
   while (st.step()) {
     const std::string name = st.column_string(1);
@@ -51,8 +54,9 @@ std::vector<std::string> schema_rows(connection& c, bool without_bookkeeping = f
 std::vector<std::string> data_rows(connection& c) {
   std::vector<std::string> tables;
   {
-    auto st = c.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' "
-                        "AND name NOT LIKE 'ruxx\\_sync\\_%' ESCAPE '\\' ORDER BY name");
+    auto st = c.prepare(
+        "SELECT name FROM sqlite_schema WHERE type = 'table' "
+        "AND name NOT LIKE 'ruxx\\_sync\\_%' ESCAPE '\\' ORDER BY name");
     while (st.step()) tables.push_back(st.column_string(0));
   }
   std::vector<std::string> out;
@@ -61,8 +65,8 @@ std::vector<std::string> data_rows(connection& c) {
     while (st.step()) {
       std::string row = t + ":";
       for (int i = 0; i < st.column_count(); ++i) {
-        row += "|" + std::to_string(static_cast<int>(st.column_type(i))) + ":" +
-               st.column_string(i);
+        row +=
+            "|" + std::to_string(static_cast<int>(st.column_type(i))) + ":" + st.column_string(i);
       }
       out.push_back(row);
     }
@@ -77,24 +81,34 @@ long long count(connection& c, const std::string& sql) {
 }
 
 void fill_every_app_table(connection& c) {
-  c.execute(R"sql(
-    INSERT INTO migrations (migration, batch) VALUES ('2014_10_12_000000_create_users_table', 1);
-    INSERT INTO users (name, email, password, role, is_active, remember_token, created_at, updated_at)
-      VALUES ('Chiké Admin', 'admin@x.test', '$2y$10$abc', 'admin', 1, 'tok', '2026-11-24 15:28:49', '2026-11-24 15:28:49'),
-             ('Cashier', 'c@x.test', '$2y$10$def', 'cashier', 0, NULL, '2026-11-24 15:28:50', '2026-11-24 15:28:50');
-    INSERT INTO password_reset_tokens (email, token, created_at) VALUES ('c@x.test', 't', '2026-11-24 15:00:00');
-    INSERT INTO sessions (id, user_id, ip_address, user_agent, payload, last_activity) VALUES ('s1', 1, '127.0.0.1', 'curl', 'p', 1700000000);
-    INSERT INTO inventory (current_stock, minimum_stock, price_per_kg, notes, created_at, updated_at)
-      VALUES (1250.25, 100, '850.50', '₦ note', '2026-11-24 15:28:49', '2026-11-24 15:28:49');
-    INSERT INTO transactions (transaction_number, cashier_id, quantity_kg, price_per_kg, total_amount, customer_name, customer_phone, notes, status, created_at, updated_at, payment_type)
-      VALUES ('TXN-20261124-FSFKFL', 2, 12.5, 850.5, 10631.25, 'Ada', '+2348000000001', NULL, 'completed', '2026-11-24 15:28:49', '2026-11-24 15:28:49', 'card');
-    INSERT INTO inventory_adjustments (user_id, type, quantity_kg, previous_stock, new_stock, reason, notes, created_at, updated_at)
-      VALUES (1, 'addition', 250.25, 1000, 1250.25, 'Delivery', 'truck #1', '2026-11-24 15:28:49', '2026-11-24 15:28:49');
-    INSERT INTO company_settings (company_address, smtp_host, smtp_port, smtp_password, created_at, updated_at)
-      VALUES ('123 Gas Plant Street', 'smtp.mailtrap.io', 2525, 'secret', '2026-11-24 15:28:49', '2026-11-24 15:28:49');
-    INSERT INTO sync_logs (table_name, last_synced_at, created_at, updated_at)
-      VALUES ('transactions', '2026-11-24 15:29:00', '2026-11-24 15:29:00', '2026-11-24 15:29:00');
-  )sql");
+  const std::string ts = "'2026-11-24 15:28:49'";
+  c.execute("INSERT INTO migrations (migration, batch) "
+            "VALUES ('2014_10_12_000000_create_users_table', 1)");
+  c.execute("INSERT INTO users (name, email, password, role, is_active, remember_token, "
+            "created_at, updated_at) VALUES "
+            "('Chiké Admin', 'admin@x.test', '$2y$10$abc', 'admin', 1, 'tok', " + ts + ", " +
+            ts + "), ('Cashier', 'c@x.test', '$2y$10$def', 'cashier', 0, NULL, " + ts + ", " +
+            ts + ")");
+  c.execute("INSERT INTO password_reset_tokens (email, token, created_at) "
+            "VALUES ('c@x.test', 't', " + ts + ")");
+  c.execute("INSERT INTO sessions (id, user_id, ip_address, user_agent, payload, last_activity) "
+            "VALUES ('s1', 1, '127.0.0.1', 'curl', 'p', 1700000000)");
+  c.execute("INSERT INTO inventory (current_stock, minimum_stock, price_per_kg, notes, "
+            "created_at, updated_at) VALUES (1250.25, 100, '850.50', '₦ note', " + ts + ", " +
+            ts + ")");
+  c.execute("INSERT INTO transactions (transaction_number, cashier_id, quantity_kg, "
+            "price_per_kg, total_amount, customer_name, customer_phone, notes, status, "
+            "created_at, updated_at, payment_type) VALUES ('TXN-20261124-FSFKFL', 2, 12.5, "
+            "850.5, 10631.25, 'Ada', '+2348000000001', NULL, 'completed', " + ts + ", " + ts +
+            ", 'card')");
+  c.execute("INSERT INTO inventory_adjustments (user_id, type, quantity_kg, previous_stock, "
+            "new_stock, reason, notes, created_at, updated_at) VALUES (1, 'addition', 250.25, "
+            "1000, 1250.25, 'Delivery', 'truck #1', " + ts + ", " + ts + ")");
+  c.execute("INSERT INTO company_settings (company_address, smtp_host, smtp_port, "
+            "smtp_password, created_at, updated_at) VALUES ('123 Gas Plant Street', "
+            "'smtp.mailtrap.io', 2525, 'secret', " + ts + ", " + ts + ")");
+  c.execute("INSERT INTO sync_logs (table_name, last_synced_at, created_at, updated_at) "
+            "VALUES ('transactions', " + ts + ", " + ts + ", " + ts + ")");
 }
 
 void bump_to_v2(connection& c) {
@@ -107,7 +121,7 @@ void failing_v2(connection& c) {
 
 }  // namespace
 
-TEST_CASE("the embedded app schema is the fixture, verbatim", "[schema]") {
+TEST_CASE("the embedded app schema is the fixture verbatim", "[schema]") {
   CHECK(std::string(schema::app_tables_sql()) == fixture_sql());
   CHECK(std::string(schema::app_tables_sql()) ==
         read_file(std::string(RUXX_SCHEMA_DIR) + "/app_tables.sql"));
@@ -138,8 +152,8 @@ TEST_CASE("a fresh file gets exactly the real app's schema", "[schema]") {
       return;
     }
     const auto shell_db = (dir / "shell.sqlite").string();
-    const std::string cmd = "sqlite3 '" + shell_db + "' < '" + RUXX_FIXTURES_DIR +
-                            "/laravel_schema.sql'";
+    const std::string cmd =
+        "sqlite3 '" + shell_db + "' < '" + RUXX_FIXTURES_DIR + "/laravel_schema.sql'";
     REQUIRE(std::system(cmd.c_str()) == 0);
     connection shell(shell_db);
     CHECK(schema_rows(fresh) == schema_rows(shell));
@@ -160,7 +174,7 @@ TEST_CASE("a file with only foreign tables still counts as fresh", "[schema]") {
   CHECK(count(c, "SELECT x FROM other") == 7);
 }
 
-TEST_CASE("only the missing synced tables are created, with their indexes", "[schema]") {
+TEST_CASE("only the missing synced tables are created with their indexes", "[schema]") {
   ruxx_test::temp_dir dir;
   connection reference(dir / "reference.sqlite");
   reference.execute(fixture_sql());
@@ -193,15 +207,17 @@ TEST_CASE("only the missing synced tables are created, with their indexes", "[sc
   CHECK(after.size() == expected.size());
   CHECK(count(c, "SELECT count(*) FROM pragma_table_info('users') WHERE name = 'phone'") == 1);
   CHECK(data_rows(c) == data_before);
-  CHECK(count(c, "SELECT count(*) FROM sqlite_schema WHERE tbl_name = 'transactions' "
-                 "AND type = 'index'") == 3);
+  CHECK(count(c,
+              "SELECT count(*) FROM sqlite_schema WHERE tbl_name = 'transactions' "
+              "AND type = 'index'") == 3);
   CHECK_FALSE(schema::ensure_app_tables(c));
 }
 
 TEST_CASE("Laravel's own unsynced tables are not created into an existing app", "[schema]") {
   ruxx_test::temp_dir dir;
   connection c(dir / "a.sqlite");
-  c.execute(R"(CREATE TABLE "sessions" ("id" varchar not null, "payload" text not null, primary key ("id")))");
+  c.execute(R"(CREATE TABLE "sessions" ("id" varchar not null, "payload" text not null, )"
+            R"(primary key ("id")))");
   CHECK(schema::ensure_app_tables(c));
   CHECK(schema::has_all_synced_tables(c));
   CHECK_FALSE(c.has_table("migrations"));
@@ -233,14 +249,16 @@ TEST_CASE("bookkeeping tables are installed once and versioned", "[schema]") {
   schema::ensure_sync_tables(c);
   CHECK(schema::read_sync_schema_version(c) == 1);
   CHECK(schema::latest_sync_schema_version() == 1);
-  for (const char* t : {"ruxx_sync_meta", "ruxx_sync_capture", "ruxx_sync_changes",
-                        "ruxx_sync_counter_deltas", "ruxx_sync_conflicts", "ruxx_sync_cursors",
-                        "ruxx_sync_outbox", "ruxx_sync_nodes", "ruxx_sync_batches",
-                        "ruxx_sync_id_map"}) {
+  for (const char* t :
+       {"ruxx_sync_meta", "ruxx_sync_capture", "ruxx_sync_changes", "ruxx_sync_counter_deltas",
+        "ruxx_sync_conflicts", "ruxx_sync_cursors", "ruxx_sync_outbox", "ruxx_sync_nodes",
+        "ruxx_sync_batches", "ruxx_sync_id_map"}) {
     INFO(t);
     CHECK(c.has_table(t));
   }
-  CHECK(count(c, "SELECT count(*) FROM ruxx_sync_capture WHERE suppress = 0 AND origin = 'local'") == 1);
+  CHECK(
+      count(c, "SELECT count(*) FROM ruxx_sync_capture WHERE suppress = 0 AND origin = 'local'") ==
+      1);
   CHECK_FALSE(c.in_transaction());
 
   const auto before = schema_rows(c);
@@ -250,7 +268,7 @@ TEST_CASE("bookkeeping tables are installed once and versioned", "[schema]") {
   CHECK_FALSE(c.in_transaction());
 }
 
-TEST_CASE("a newer bookkeeping schema is refused, never downgraded", "[schema]") {
+TEST_CASE("a newer bookkeeping schema is refused and never downgraded", "[schema]") {
   ruxx_test::temp_dir dir;
   connection c(dir / "a.sqlite");
   schema::ensure_sync_tables(c);
@@ -273,7 +291,7 @@ TEST_CASE("a newer bookkeeping schema is refused, never downgraded", "[schema]")
   CHECK_THROWS_AS(schema::ensure_sync_tables(c), schema::schema_version_error);
 }
 
-TEST_CASE("later migrations apply only their own steps, once", "[schema]") {
+TEST_CASE("later migrations apply only their own steps and only once", "[schema]") {
   ruxx_test::temp_dir dir;
   connection c(dir / "a.sqlite");
   schema::ensure_sync_tables(c);
@@ -328,8 +346,7 @@ TEST_CASE("opening an existing app database never changes app data or schema", "
   c.execute(fixture_sql());
   fill_every_app_table(c);
   for (const char* t : {"migrations", "users", "password_reset_tokens", "sessions", "inventory",
-                        "transactions", "inventory_adjustments", "company_settings",
-                        "sync_logs"}) {
+                        "transactions", "inventory_adjustments", "company_settings", "sync_logs"}) {
     INFO(t);
     REQUIRE(count(c, std::string("SELECT count(*) FROM ") + t) > 0);
   }

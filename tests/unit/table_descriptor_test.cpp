@@ -53,7 +53,7 @@ bool has_unique_index_on(connection& c, std::string_view table, std::string_view
 
 }  // namespace
 
-TEST_CASE("five descriptors, parents before children", "[tables]") {
+TEST_CASE("five descriptors with parents before children", "[tables]") {
   const auto all = tables::all_tables();
   REQUIRE(all.size() == 5);
   fixture_db db;
@@ -131,7 +131,8 @@ TEST_CASE("columns hidden from v1 pulls are those the PHP master leaves out", "[
   fixture_db db;
   for (const auto& d : tables::all_tables()) {
     INFO(d.name);
-    const auto body = boost::json::parse(capture_body("pull_nosince_" + std::string(d.name) + ".txt"));
+    const auto body =
+        boost::json::parse(capture_body("pull_nosince_" + std::string(d.name) + ".txt"));
     const auto& rows = body.at("data").as_array();
     REQUIRE_FALSE(rows.empty());
     std::set<std::string> sent;

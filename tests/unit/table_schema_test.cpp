@@ -33,28 +33,65 @@ constexpr column_kind X = column_kind::text;
 const std::map<std::string, kinds>& expected_kinds() {
   static const std::map<std::string, kinds> k{
       {"users",
-       {{"id", I}, {"name", X}, {"email", X}, {"email_verified_at", T}, {"password", X},
-        {"role", X}, {"is_active", B}, {"remember_token", X}, {"created_at", T},
+       {{"id", I},
+        {"name", X},
+        {"email", X},
+        {"email_verified_at", T},
+        {"password", X},
+        {"role", X},
+        {"is_active", B},
+        {"remember_token", X},
+        {"created_at", T},
         {"updated_at", T}}},
       {"inventory",
-       {{"id", I}, {"current_stock", D}, {"minimum_stock", D}, {"price_per_kg", D},
-        {"notes", X}, {"created_at", T}, {"updated_at", T}}},
+       {{"id", I},
+        {"current_stock", D},
+        {"minimum_stock", D},
+        {"price_per_kg", D},
+        {"notes", X},
+        {"created_at", T},
+        {"updated_at", T}}},
       {"transactions",
-       {{"id", I}, {"transaction_number", X}, {"cashier_id", I}, {"quantity_kg", D},
-        {"price_per_kg", D}, {"total_amount", D}, {"customer_name", X}, {"customer_phone", X},
-        {"notes", X}, {"status", X}, {"created_at", T}, {"updated_at", T},
+       {{"id", I},
+        {"transaction_number", X},
+        {"cashier_id", I},
+        {"quantity_kg", D},
+        {"price_per_kg", D},
+        {"total_amount", D},
+        {"customer_name", X},
+        {"customer_phone", X},
+        {"notes", X},
+        {"status", X},
+        {"created_at", T},
+        {"updated_at", T},
         {"payment_type", X}}},
       {"inventory_adjustments",
-       {{"id", I}, {"user_id", I}, {"type", X}, {"quantity_kg", D}, {"previous_stock", D},
-        {"new_stock", D}, {"reason", X}, {"notes", X}, {"created_at", T}, {"updated_at", T}}},
+       {{"id", I},
+        {"user_id", I},
+        {"type", X},
+        {"quantity_kg", D},
+        {"previous_stock", D},
+        {"new_stock", D},
+        {"reason", X},
+        {"notes", X},
+        {"created_at", T},
+        {"updated_at", T}}},
       {"company_settings",
-       {{"id", I}, {"company_name", X}, {"company_address", X}, {"company_phone", X},
-        {"company_email", X}, {"logo_path", X}, {"smtp_host", X}, {"smtp_port", I},
-        {"smtp_username", X}, {"smtp_password", X}, {"smtp_encryption", X}, {"created_at", T},
+       {{"id", I},
+        {"company_name", X},
+        {"company_address", X},
+        {"company_phone", X},
+        {"company_email", X},
+        {"logo_path", X},
+        {"smtp_host", X},
+        {"smtp_port", I},
+        {"smtp_username", X},
+        {"smtp_password", X},
+        {"smtp_encryption", X},
+        {"created_at", T},
         {"updated_at", T}}},
       {"sync_logs",
-       {{"id", I}, {"table_name", X}, {"last_synced_at", T}, {"created_at", T},
-        {"updated_at", T}}},
+       {{"id", I}, {"table_name", X}, {"last_synced_at", T}, {"created_at", T}, {"updated_at", T}}},
   };
   return k;
 }
@@ -93,7 +130,8 @@ TEST_CASE("declared types map to wire kinds", "[table_schema]") {
   CHECK(kind_from_declared_type("longblob") == column_kind::blob);
 }
 
-TEST_CASE("every synced table of the fixture has the expected columns and kinds", "[table_schema]") {
+TEST_CASE("every synced table of the fixture has the expected columns and kinds",
+          "[table_schema]") {
   fixture_db db;
   for (const auto& [table, columns] : expected_kinds()) {
     INFO(table);
@@ -115,7 +153,7 @@ TEST_CASE("every synced table of the fixture has the expected columns and kinds"
   }
 }
 
-TEST_CASE("NOT NULL, defaults and required_on_insert", "[table_schema]") {
+TEST_CASE("NOT NULL and defaults decide required_on_insert", "[table_schema]") {
   fixture_db db;
   const auto users = read_table_schema(db.conn, "users");
   CHECK(users.find("password")->required_on_insert());
@@ -151,10 +189,11 @@ TEST_CASE("NOT NULL, defaults and required_on_insert", "[table_schema]") {
 TEST_CASE("only a single INTEGER primary key of a rowid table is the rowid", "[table_schema]") {
   ruxx_test::temp_dir dir;
   connection c(dir / "a.sqlite");
-  c.execute("CREATE TABLE a (id INT PRIMARY KEY NOT NULL);"
-            "CREATE TABLE b (id INTEGER NOT NULL, k INTEGER NOT NULL, PRIMARY KEY (id, k));"
-            "CREATE TABLE w (id INTEGER PRIMARY KEY NOT NULL, v TEXT) WITHOUT ROWID;"
-            "CREATE TABLE r (id integer PRIMARY KEY, v TEXT)");
+  c.execute(
+      "CREATE TABLE a (id INT PRIMARY KEY NOT NULL);"
+      "CREATE TABLE b (id INTEGER NOT NULL, k INTEGER NOT NULL, PRIMARY KEY (id, k));"
+      "CREATE TABLE w (id INTEGER PRIMARY KEY NOT NULL, v TEXT) WITHOUT ROWID;"
+      "CREATE TABLE r (id integer PRIMARY KEY, v TEXT)");
   CHECK(read_table_schema(c, "a").find("id")->required_on_insert());
   CHECK(read_table_schema(c, "b").find("id")->required_on_insert());
   CHECK(read_table_schema(c, "b").find("k")->primary_key_position == 2);
@@ -198,8 +237,9 @@ TEST_CASE("referencing_columns finds every child of a table", "[table_schema]") 
   CHECK(referencing_columns(db.conn, "users' OR '1'='1").empty());
 
   SECTION("a reference without a parent column resolves to the parent's primary key") {
-    db.conn.execute("CREATE TABLE notes_by_user (id INTEGER PRIMARY KEY, author REFERENCES users, "
-                    "editor INTEGER, FOREIGN KEY (editor) REFERENCES users (id))");
+    db.conn.execute(
+        "CREATE TABLE notes_by_user (id INTEGER PRIMARY KEY, author REFERENCES users, "
+        "editor INTEGER, FOREIGN KEY (editor) REFERENCES users (id))");
     const auto more = referencing_columns(db.conn, "users");
     REQUIRE(more.size() == 4);
     CHECK(more[1].first == "notes_by_user");

@@ -76,14 +76,33 @@ std::string int64_text(std::int64_t value) {
   return std::string(buf, r.ptr);
 }
 
-std::string decimal_from_int64(std::int64_t value) {
-  char buf[24];
-  const auto r = std::to_chars(buf, buf + sizeof buf, value);
-  std::string out;
-  out.reserve(static_cast<std::size_t>(r.ptr - buf) + 3);
-  out.append(buf, r.ptr);
-  out += ".00";
-  return out;
+namespace {
+// Pads the numeral in out.data to at least two decimals.
+void pad_in_place(decimal_text& out) noexcept {
+  std::size_t decimals = 0;
+  bool dot = false;
+  for (std::size_t i = 0; i < out.size; ++i) {
+    if (dot) ++decimals;
+    if (out.data[i] == '.') dot = true;
+  }
+  if (!dot) out.data[out.size++] = '.';
+  for (; decimals < 2; ++decimals) out.data[out.size++] = '0';
+}
+}  // namespace
+
+void write_decimal(std::int64_t value, decimal_text& out) noexcept {
+  const auto r = std::to_chars(out.data, out.data + sizeof out.data, value);
+  out.size = static_cast<std::size_t>(r.ptr - out.data);
+  pad_in_place(out);
+}
+
+void write_decimal(double value, decimal_text& out) noexcept {
+  // Leaves room for the padding; the shortest fixed form of any finite double fits.
+  constexpr std::size_t room = sizeof out.data - 3;
+  if (value == 0) value = 0;  // no "-0.00"
+  const auto r = std::to_chars(out.data, out.data + room, value, std::chars_format::fixed);
+  out.size = static_cast<std::size_t>(r.ptr - out.data);
+  if (std::isfinite(value)) pad_in_place(out);  // "inf", "-inf", "nan" stay as they are
 }
 
 std::string shortest_text(double value) {
@@ -97,12 +116,9 @@ std::string shortest_text(double value) {
 namespace synccore::codec {
 
 std::string format_decimal(double value) {
-  if (!std::isfinite(value)) return detail::shortest_text(value);  // "inf", "-inf", "nan"
-  if (value == 0) value = 0;  // no "-0.00"
-  // The shortest fixed notation that reads back as `value` (1e308 needs 309 digits).
-  char buf[400];
-  const auto r = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::fixed);
-  return detail::pad_decimals(std::string_view(buf, static_cast<std::size_t>(r.ptr - buf)));
+  detail::decimal_text text;
+  detail::write_decimal(value, text);
+  return std::string(text.view());
 }
 
 }  // namespace synccore::codec

@@ -32,8 +32,18 @@ bool is_plain_decimal(std::string_view text) noexcept;
 // ("500" -> "500.00", "0.1" -> "0.10", "0.125" stays). REQUIRES: is_plain_decimal(text).
 std::string pad_decimals(std::string_view text);
 
-// The decimal text of an integer with two decimals (500 -> "500.00").
-std::string decimal_from_int64(std::int64_t value);
+// A decimal's wire text built on the stack (no allocation): big enough for any double in fixed
+// notation (DBL_MAX has 309 digits, denorm_min 324 decimals) plus padding.
+struct decimal_text {
+  char data[400];
+  std::size_t size = 0;
+  std::string_view view() const noexcept { return {data, size}; }
+};
+
+// Writes format_decimal(value) into `out`.
+void write_decimal(double value, decimal_text& out) noexcept;
+// Writes an integer with two decimals (500 -> "500.00") into `out`.
+void write_decimal(std::int64_t value, decimal_text& out) noexcept;
 
 // The shortest text that reads back as the same value (12.5 -> "12.5", 3.0 -> "3").
 std::string shortest_text(double value);

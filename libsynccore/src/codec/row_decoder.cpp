@@ -19,12 +19,18 @@ namespace {
 
 std::string_view describe(const json::value& v) noexcept {
   switch (v.kind()) {
-    case json::kind::object: return "an object";
-    case json::kind::array: return "an array";
-    case json::kind::string: return "a string";
-    case json::kind::bool_: return "a boolean";
-    case json::kind::null: return "null";
-    default: return "a number";
+    case json::kind::object:
+      return "an object";
+    case json::kind::array:
+      return "an array";
+    case json::kind::string:
+      return "a string";
+    case json::kind::bool_:
+      return "a boolean";
+    case json::kind::null:
+      return "null";
+    default:
+      return "a number";
   }
 }
 
@@ -55,7 +61,8 @@ input_error wrong(const schema::column_info& column, std::string_view expected_w
 
 expected<sql_value> decode_integer(const schema::column_info& c, const json::value& v) {
   switch (v.kind()) {
-    case json::kind::int64: return sql_value{v.get_int64()};
+    case json::kind::int64:
+      return sql_value{v.get_int64()};
     case json::kind::uint64:
       if (v.get_uint64() <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
         return sql_value{static_cast<std::int64_t>(v.get_uint64())};
@@ -67,7 +74,8 @@ expected<sql_value> decode_integer(const schema::column_info& c, const json::val
     case json::kind::string:
       if (const auto i = detail::parse_int64(v.get_string())) return sql_value{*i};
       break;
-    default: break;
+    default:
+      break;
   }
   return wrong(c, "an integer", v);
 }
@@ -85,13 +93,15 @@ sql_value decimal_value(double d) {
 
 expected<sql_value> decode_decimal(const schema::column_info& c, const json::value& v) {
   switch (v.kind()) {
-    case json::kind::int64: return sql_value{v.get_int64()};
+    case json::kind::int64:
+      return sql_value{v.get_int64()};
     case json::kind::uint64:
       if (v.get_uint64() <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
         return sql_value{static_cast<std::int64_t>(v.get_uint64())};
       }
       return sql_value{static_cast<double>(v.get_uint64())};
-    case json::kind::double_: return decimal_value(v.get_double());
+    case json::kind::double_:
+      return decimal_value(v.get_double());
     case json::kind::string: {
       const auto& s = v.get_string();
       const std::string_view text(s.data(), s.size());
@@ -101,14 +111,16 @@ expected<sql_value> decode_decimal(const schema::column_info& c, const json::val
       if (const auto d = detail::parse_finite_double(text)) return decimal_value(*d);
       break;
     }
-    default: break;
+    default:
+      break;
   }
   return wrong(c, "a decimal number", v);
 }
 
 expected<sql_value> decode_boolean(const schema::column_info& c, const json::value& v) {
   switch (v.kind()) {
-    case json::kind::bool_: return sql_value{std::int64_t{v.get_bool() ? 1 : 0}};
+    case json::kind::bool_:
+      return sql_value{std::int64_t{v.get_bool() ? 1 : 0}};
     case json::kind::int64:
       if (v.get_int64() == 0 || v.get_int64() == 1) return sql_value{v.get_int64()};
       break;
@@ -124,18 +136,24 @@ expected<sql_value> decode_boolean(const schema::column_info& c, const json::val
       if (v.get_string() == "0") return sql_value{std::int64_t{0}};
       if (v.get_string() == "1") return sql_value{std::int64_t{1}};
       break;
-    default: break;
+    default:
+      break;
   }
   return wrong(c, "a boolean (true, false, 0 or 1)", v);
 }
 
 expected<sql_value> decode_text(const schema::column_info& c, const json::value& v) {
   switch (v.kind()) {
-    case json::kind::string: return sql_value{std::string(v.get_string())};
-    case json::kind::int64: return sql_value{detail::int64_text(v.get_int64())};
-    case json::kind::uint64: return sql_value{std::to_string(v.get_uint64())};
-    case json::kind::double_: return sql_value{detail::shortest_text(v.get_double())};
-    default: break;
+    case json::kind::string:
+      return sql_value{std::string(v.get_string())};
+    case json::kind::int64:
+      return sql_value{detail::int64_text(v.get_int64())};
+    case json::kind::uint64:
+      return sql_value{std::to_string(v.get_uint64())};
+    case json::kind::double_:
+      return sql_value{detail::shortest_text(v.get_double())};
+    default:
+      break;
   }
   return wrong(c, "a string", v);
 }
@@ -155,11 +173,16 @@ expected<sql_value> decode_value(const schema::column_info& column, const json::
                                  const time::app_zone& zone) {
   if (value.is_null()) return sql_value{};
   switch (column.kind) {
-    case column_kind::integer: return decode_integer(column, value);
-    case column_kind::decimal: return decode_decimal(column, value);
-    case column_kind::boolean: return decode_boolean(column, value);
-    case column_kind::timestamp: return decode_timestamp(column, value, zone);
-    case column_kind::text: return decode_text(column, value);
+    case column_kind::integer:
+      return decode_integer(column, value);
+    case column_kind::decimal:
+      return decode_decimal(column, value);
+    case column_kind::boolean:
+      return decode_boolean(column, value);
+    case column_kind::timestamp:
+      return decode_timestamp(column, value, zone);
+    case column_kind::text:
+      return decode_text(column, value);
     case column_kind::blob:
       if (value.is_string()) return sql_value{std::string(value.get_string())};
       return wrong(column, "a string", value);
@@ -180,9 +203,10 @@ row_decoder::row_decoder(const schema::table_schema& table, const time::app_zone
   }
   std::sort(names_.begin(), names_.end(),
             [](const name_entry& a, const name_entry& b) { return a.name < b.name; });
-  names_.erase(std::unique(names_.begin(), names_.end(),
-                           [](const name_entry& a, const name_entry& b) { return a.name == b.name; }),
-               names_.end());
+  names_.erase(
+      std::unique(names_.begin(), names_.end(),
+                  [](const name_entry& a, const name_entry& b) { return a.name == b.name; }),
+      names_.end());
 }
 
 const row_decoder::name_entry* row_decoder::lookup(std::string_view name) const noexcept {
@@ -218,10 +242,18 @@ const sql_value* decoded_row::find(std::string_view column) const noexcept {
 
 void bind_value(db::statement& st, int index, const sql_value& value) {
   switch (value.index()) {
-    case 0: st.bind_null(index); break;
-    case 1: st.bind(index, std::get<std::int64_t>(value)); break;
-    case 2: st.bind(index, std::get<double>(value)); break;
-    default: st.bind(index, std::string_view(std::get<std::string>(value))); break;
+    case 0:
+      st.bind_null(index);
+      break;
+    case 1:
+      st.bind(index, std::get<std::int64_t>(value));
+      break;
+    case 2:
+      st.bind(index, std::get<double>(value));
+      break;
+    default:
+      st.bind(index, std::string_view(std::get<std::string>(value)));
+      break;
   }
 }
 

@@ -29,22 +29,34 @@ json::value stored_number(const db::statement& st, int col) {
 }
 
 json::value encode_decimal(const db::statement& st, int col) {
+  detail::decimal_text out;
   switch (st.column_type(col)) {
-    case value_type::integer: return json::string(detail::decimal_from_int64(st.column_int64(col)));
-    case value_type::real: return json::string(format_decimal(st.column_double(col)));
-    default: break;
+    case value_type::integer:
+      detail::write_decimal(st.column_int64(col), out);
+      return json::string(out.view());
+    case value_type::real:
+      detail::write_decimal(st.column_double(col), out);
+      return json::string(out.view());
+    default:
+      break;
   }
   const auto text = st.column_text(col);
   if (detail::is_plain_decimal(text)) return json::string(detail::pad_decimals(text));
-  if (const auto d = detail::parse_finite_double(text)) return json::string(format_decimal(*d));
+  if (const auto d = detail::parse_finite_double(text)) {
+    detail::write_decimal(*d, out);
+    return json::string(out.view());
+  }
   return raw_text(st, col);
 }
 
 json::value encode_boolean(const db::statement& st, int col) {
   switch (st.column_type(col)) {
-    case value_type::integer: return st.column_int64(col) != 0;
-    case value_type::real: return st.column_double(col) != 0.0;
-    default: break;
+    case value_type::integer:
+      return st.column_int64(col) != 0;
+    case value_type::real:
+      return st.column_double(col) != 0.0;
+    default:
+      break;
   }
   if (const auto d = detail::parse_finite_double(st.column_text(col))) return *d != 0.0;
   return raw_text(st, col);
@@ -67,9 +79,12 @@ json::value encode_value(const db::statement& st, int col, column_kind kind,
     case column_kind::integer:
       if (type == value_type::integer || type == value_type::real) return stored_number(st, col);
       return raw_text(st, col);
-    case column_kind::decimal: return encode_decimal(st, col);
-    case column_kind::boolean: return encode_boolean(st, col);
-    case column_kind::timestamp: return encode_timestamp(st, col, zone);
+    case column_kind::decimal:
+      return encode_decimal(st, col);
+    case column_kind::boolean:
+      return encode_boolean(st, col);
+    case column_kind::timestamp:
+      return encode_timestamp(st, col, zone);
     case column_kind::text:
       if (type == value_type::integer) return st.column_int64(col);
       if (type == value_type::real) return st.column_double(col);

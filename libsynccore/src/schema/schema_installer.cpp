@@ -17,12 +17,11 @@ namespace {
 // Apply order of tables::all_tables(), then the PHP module's sync_logs. Kept here as plain names
 // (and checked against the descriptors by the tests) so the installer has no other dependency.
 constexpr std::array<std::string_view, 6> required_tables{
-    "users", "inventory", "transactions", "inventory_adjustments", "company_settings",
-    "sync_logs"};
+    "users", "inventory", "transactions", "inventory_adjustments", "company_settings", "sync_logs"};
 
 // One object of the reference schema: what app_tables.sql creates, as SQLite stored it.
 struct schema_object {
-  std::string type;      // "table" or "index"
+  std::string type;  // "table" or "index"
   std::string name;
   std::string tbl_name;  // the table an index belongs to (the table itself for a table)
   std::string sql;
@@ -41,8 +40,8 @@ std::vector<schema_object> reference_app_schema() {
       "WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid");
   std::vector<schema_object> out;
   while (st.step()) {
-    out.push_back({st.column_string(0), st.column_string(1), st.column_string(2),
-                   st.column_string(3)});
+    out.push_back(
+        {st.column_string(0), st.column_string(1), st.column_string(2), st.column_string(3)});
   }
   return out;
 }
@@ -134,8 +133,8 @@ int read_sync_schema_version(db::connection& conn) {
   const auto* end = text.data() + text.size();
   const auto [ptr, ec] = std::from_chars(text.data(), end, version);
   if (ec != std::errc{} || ptr != end || version < 0) {
-    throw schema_version_error("ruxx_sync_meta.schema_version is not a version number: '" +
-                               text + "'");
+    throw schema_version_error("ruxx_sync_meta.schema_version is not a version number: '" + text +
+                               "'");
   }
   return version;
 }
@@ -148,10 +147,10 @@ void ensure_sync_tables(db::connection& conn, std::span<const sync_migration> li
   db::transaction tx(conn);
   const int current = read_sync_schema_version(conn);
   if (current > latest) {
-    throw schema_version_error(
-        "database " + conn.path().string() + " has ruxx-sync schema version " +
-        std::to_string(current) + ", newer than this build supports (" + std::to_string(latest) +
-        "); refusing to downgrade it: upgrade ruxx-sync");
+    throw schema_version_error("database " + conn.path().string() +
+                               " has ruxx-sync schema version " + std::to_string(current) +
+                               ", newer than this build supports (" + std::to_string(latest) +
+                               "); refusing to downgrade it: upgrade ruxx-sync");
   }
   if (current == latest) return;  // nothing to do; the destructor ends the empty transaction
   for (const auto& migration : list) {

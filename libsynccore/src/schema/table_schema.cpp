@@ -10,7 +10,9 @@ namespace synccore::schema {
 
 namespace {
 
-constexpr char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+constexpr char lower(char c) noexcept {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
 
 constexpr bool is_space(char c) noexcept {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
@@ -41,9 +43,9 @@ constexpr bool icontains(std::string_view hay, std::string_view needle) noexcept
 }
 
 template <std::size_t N>
-constexpr bool iequals_any(std::string_view a, const std::array<std::string_view, N>& names) noexcept {
-  return std::any_of(names.begin(), names.end(),
-                     [a](std::string_view n) { return iequals(a, n); });
+constexpr bool iequals_any(std::string_view a,
+                           const std::array<std::string_view, N>& names) noexcept {
+  return std::any_of(names.begin(), names.end(), [a](std::string_view n) { return iequals(a, n); });
 }
 
 constexpr std::array<std::string_view, 2> boolean_names{"boolean", "bool"};
@@ -135,8 +137,9 @@ table_schema read_table_schema(db::connection& conn, std::string_view table) {
   if (out.columns.empty()) return out;
 
   // An INTEGER PRIMARY KEY of a rowid table is the rowid itself.
-  const auto pk_count = std::count_if(out.columns.begin(), out.columns.end(),
-                                      [](const column_info& c) { return c.primary_key_position > 0; });
+  const auto pk_count =
+      std::count_if(out.columns.begin(), out.columns.end(),
+                    [](const column_info& c) { return c.primary_key_position > 0; });
   if (pk_count == 1) {
     auto st = conn.prepare("SELECT wr FROM pragma_table_list(?1) WHERE schema = 'main'");
     st.bind(1, table);
@@ -156,8 +159,8 @@ table_schema read_table_schema(db::connection& conn, std::string_view table) {
   return out;
 }
 
-std::vector<std::pair<std::string, foreign_key>> referencing_columns(db::connection& conn,
-                                                                    std::string_view parent_table) {
+std::vector<std::pair<std::string, foreign_key>> referencing_columns(
+    db::connection& conn, std::string_view parent_table) {
   // The child table names come from the database's own schema; they are bound, never spliced.
   auto st = conn.prepare(
       "SELECT m.name, f.\"table\", f.\"from\", f.\"to\" "

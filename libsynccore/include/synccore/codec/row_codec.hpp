@@ -17,12 +17,13 @@
 // - decode: null -> null for every column (NOT NULL is the apply engine's business).
 //   integer: JSON integers, integral doubles, digit strings ("42", "-7") -> int64.
 //   decimal: JSON numbers and numeric strings ("500.00", "0.125", "1e3"). JSON integers and
-//   digit-only strings become int64; other values a double, except that an integral one within
-//   +-2^51 becomes int64 ("500.00" -> 500, 12.5 -> 12.5): exactly what SQLite's NUMERIC affinity
-//   stores, so the decoded value is the stored one. boolean: true/false, 0/1, "0"/"1" -> int64 0/1. text: strings; numbers
-//   become their shortest text. timestamp: any ISO-8601 accepted by app_zone::parse() ->
-//   "YYYY-MM-DD HH:MM:SS" in the app zone. blob: strings (bound as text). Objects and arrays are
-//   always errors.
+//   integral numerals ("500", "500.00") become int64, exactly even beyond 2^53; other values a
+//   double, except that an integral double within +-2^51 becomes int64 (500.0 -> 500): what
+//   SQLite's NUMERIC affinity stores, so the decoded value is the stored one.
+//   boolean: true/false, 0/1, "0"/"1" -> int64 0/1. text: strings; numbers become their
+//   shortest text. timestamp: any ISO-8601 accepted by app_zone::parse() -> "YYYY-MM-DD
+//   HH:MM:SS" in the app zone. blob: strings (bound as text). Objects and arrays are always
+//   errors.
 #pragma once
 
 #include <synccore/schema/table_schema.hpp>

@@ -1,31 +1,200 @@
-// master-server entry point: parses the command line; the server/agent itself is wired in later issues.
+// master-server: the HTTP(S) sync API over the master database (DESIGN.md sections 3-5).
+// Wiring only: command line and configuration, start-up checks and refusals (exit 2), schema
+// and change capture, then the server until SIGINT/SIGTERM (exit 0).
+#include "connection_pool.hpp"
+#include "sync_routes.hpp"
+
+#include <synccore/config/settings.hpp>
+#include <synccore/db/connection.hpp>
+#include <synccore/db/sqlite_error.hpp>
+#include <synccore/log/logger.hpp>
+#include <synccore/net/http_server.hpp>
+#include <synccore/schema/schema_installer.hpp>
+#include <synccore/sync/change_capture.hpp>
+#include <synccore/time/app_zone.hpp>
 #include <synccore/version.hpp>
 
 #include <boost/program_options.hpp>
 
+#include <charconv>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
+
+extern char** environ;
 
 namespace po = boost::program_options;
 
+namespace {
+
+constexpr int exit_ok = 0;
+constexpr int exit_usage = 2;
+
+struct refusal : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+std::pair<std::string, std::uint16_t> parse_listen(const std::string& text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    throw refusal("--listen must be HOST:PORT, got \"" + text + "\"");
+  }
+  std::string host = text.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  unsigned port = 0;
+  const auto p = text.substr(colon + 1);
+  auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), port);
+  if (ec != std::errc() || end != p.data() + p.size() || port > 65535) {
+    throw refusal("--listen port must be 0-65535, got \"" + p + "\"");
+  }
+  return {host, static_cast<std::uint16_t>(port)};
+}
+
+void check_database_path(const std::filesystem::path& path) {
+  namespace fs = std::filesystem;
+  if (path.empty()) throw refusal("no database: give --db PATH or DB_DATABASE");
+  std::error_code ec;
+  if (fs::exists(path, ec)) {
+    if (fs::is_directory(path, ec)) throw refusal("database " + path.string() + " is a directory");
+    std::ifstream probe(path, std::ios::binary);
+    if (!probe) throw refusal("database " + path.string() + " is not readable");
+    return;
+  }
+  const auto dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  if (!fs::is_directory(dir, ec)) {
+    throw refusal("database directory " + dir.string() + " does not exist");
+  }
+}
+
+const char* help_epilogue =
+    "\nConfiguration precedence: defaults < --env-file < environment < flags.\n"
+    "Environment/.env names: APP_MODE, SYNC_API_KEY, APP_TIMEZONE, DB_DATABASE.\n"
+    "Prints `listening on HOST:PORT` once it accepts connections; SIGINT/SIGTERM stop\n"
+    "accepting, finish in-flight requests and exit 0.\n"
+    "Exit codes: 0 clean shutdown; 2 usage or configuration error, or refused to start\n"
+    "(no API key, unreadable database, APP_MODE=slave without --force); 1 unexpected failure.\n";
+
+}  // namespace
+
 int main(int argc, char** argv) {
   po::options_description opts("master-server options");
-  opts.add_options()("help,h", "show this help and exit")("version", "print the version and exit");
+  opts.add_options()
+      ("db", po::value<std::string>(), "master SQLite database (DB_DATABASE)")
+      ("listen", po::value<std::string>()->default_value("127.0.0.1:8080"),
+       "address to listen on, HOST:PORT (port 0 picks a free port)")
+      ("api-key", po::value<std::string>(), "shared API key (SYNC_API_KEY); prefer the environment")
+      ("env-file", po::value<std::string>(), "Laravel-style .env file to read settings from")
+      ("threads", po::value<unsigned>()->default_value(2), "worker threads for requests")
+      ("io-threads", po::value<unsigned>()->default_value(2), "threads for socket I/O")
+      ("tls-cert", po::value<std::string>(), "PEM certificate chain: serve HTTPS")
+      ("tls-key", po::value<std::string>(), "PEM private key for --tls-cert")
+      ("max-body-mib", po::value<unsigned>()->default_value(32), "largest request body in MiB")
+      ("header-timeout", po::value<unsigned>()->default_value(15),
+       "seconds a client may take to send its request headers")
+      ("log-file", po::value<std::string>(), "also log to this file (size-rotated)")
+      ("force", "start even when APP_MODE is slave")
+      ("help,h", "show this help and exit")
+      ("version", "print the version and exit");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, opts), vm);
     po::notify(vm);
   } catch (const std::exception& e) {
-    std::cerr << "master-server: " << e.what() << "\n";
-    return 2;
+    std::cerr << "master-server: " << e.what() << " (see --help)\n";
+    return exit_usage;
   }
   if (vm.count("help")) {
-    std::cout << "Usage: master-server [options]\n" << opts;
-    return 0;
+    std::cout << "Usage: master-server [options]\n\n" << opts << help_epilogue;
+    return exit_ok;
   }
   if (vm.count("version")) {
     std::cout << "master-server " << synccore::version_string << "\n";
-    return 0;
+    return exit_ok;
   }
-  std::cerr << "master-server: not implemented yet\n";
-  return 2;
+
+  namespace slog = synccore::log;
+  try {
+    synccore::config::env_map flags;
+    if (vm.count("api-key")) flags["SYNC_API_KEY"] = vm["api-key"].as<std::string>();
+    if (vm.count("db")) flags["DB_DATABASE"] = vm["db"].as<std::string>();
+    std::optional<std::filesystem::path> env_file;
+    if (vm.count("env-file")) env_file = vm["env-file"].as<std::string>();
+    auto settings = synccore::config::load_settings(
+        env_file, synccore::config::snapshot_environment(environ), flags);
+    if (!settings) throw refusal(settings.error().message);
+    if (settings->api_key.empty()) {
+      throw refusal("no API key: set SYNC_API_KEY (environment or .env) or --api-key");
+    }
+    if (settings->app_mode == synccore::config::app_mode_kind::slave && !vm.count("force")) {
+      throw refusal("APP_MODE is slave: refusing to run a master here (use --force to override)");
+    }
+    if (vm.count("tls-cert") != vm.count("tls-key")) {
+      throw refusal("--tls-cert and --tls-key must be given together");
+    }
+    const auto [host, port] = parse_listen(vm["listen"].as<std::string>());
+    check_database_path(settings->db_database);
+    const synccore::time::app_zone zone(settings->app_timezone);
+    slog::log_options log_options;
+    log_options.time_zone = settings->app_timezone;
+    log_options.secrets = {settings->api_key};
+    if (vm.count("log-file")) log_options.file = vm["log-file"].as<std::string>();
+    const auto log_session = slog::setup_logging(log_options);
+
+    {
+      synccore::db::connection setup(settings->db_database);
+      const bool created = synccore::schema::ensure_app_tables(setup);
+      synccore::schema::ensure_sync_tables(setup);
+      if (!synccore::sync::missing_capture_triggers(setup, synccore::sync::node_role::master)
+               .empty()) {
+        synccore::sync::install_change_capture(setup, synccore::sync::node_role::master);
+      }
+      if (created) slog::log_info("Created the app tables in " + settings->db_database.string());
+    }
+    const unsigned threads = std::max(1u, vm["threads"].as<unsigned>());
+    master::connection_pool pool(settings->db_database, threads);
+    master::sync_routes routes(pool, zone, {settings->api_key});
+    synccore::net::server_options options;
+    options.host = host;
+    options.port = port;
+    options.worker_threads = threads;
+    options.io_threads = std::max(1u, vm["io-threads"].as<unsigned>());
+    options.body_limit = std::size_t{vm["max-body-mib"].as<unsigned>()} * 1024 * 1024;
+    options.header_timeout = std::chrono::seconds(vm["header-timeout"].as<unsigned>());
+    if (vm.count("tls-cert")) {
+      options.tls = synccore::net::tls_files{vm["tls-cert"].as<std::string>(),
+                                             vm["tls-key"].as<std::string>()};
+    }
+    options.log = [](synccore::net::log_level level, std::string_view message) {
+      using synccore::net::log_level;
+      const auto mapped = level == log_level::error     ? slog::log_level::error
+                          : level == log_level::warning ? slog::log_level::warning
+                          : level == log_level::debug   ? slog::log_level::debug
+                                                        : slog::log_level::info;
+      slog::log_message(mapped, message);
+    };
+    synccore::net::http_server server(options, [&](const synccore::net::http_request& request) {
+      return routes.handle(request);
+    });
+    synccore::net::listen_endpoint endpoint;
+    try {
+      endpoint = server.start();
+    } catch (const std::exception& e) {
+      throw refusal(e.what());
+    }
+    std::cout << "listening on " << endpoint.to_string() << std::endl;
+    slog::log_info("master-server " + std::string(synccore::version_string) + " listening on " +
+                   endpoint.to_string());
+    const int signal = server.run_until_signal();
+    slog::log_info("master-server stopped", {{"signal", signal}});
+    return exit_ok;
+  } catch (const refusal& e) {
+    std::cerr << "master-server: " << e.what() << "\n";
+    return exit_usage;
+  } catch (const synccore::db::sqlite_error& e) {
+    std::cerr << "master-server: database error: " << e.what() << "\n";
+    return exit_usage;
+  } catch (const std::exception& e) {
+    std::cerr << "master-server: " << e.what() << "\n";
+    return 1;
+  }
 }

@@ -160,7 +160,7 @@ bool v1_row_stream::next_chunk(std::string& out, std::size_t target_bytes) {
     out += json::serialize(s.encoder->encode(s.statement));
     ++s.count;
   }
-  return !s.done || !out.empty();
+  return !s.done;
 }
 
 std::size_t v1_row_stream::count() const noexcept { return state_->count; }

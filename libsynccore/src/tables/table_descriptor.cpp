@@ -9,6 +9,8 @@ constexpr std::array<std::string_view, 1> users_never_sent{"remember_token"};
 constexpr std::array<std::string_view, 2> users_hidden_v1{"password", "remember_token"};
 constexpr std::array<std::string_view, 1> users_natural{"email"};
 constexpr std::array<std::string_view, 1> company_hidden_v1{"smtp_password"};
+// The SMTP password stays on the master (the PHP master never sent it either).
+constexpr std::array<std::string_view, 1> company_never_sent{"smtp_password"};
 
 // Apply order: parents first (users before the tables whose foreign keys point at it).
 constexpr std::array<table_descriptor, 5> descriptors{{
@@ -20,8 +22,8 @@ constexpr std::array<table_descriptor, 5> descriptors{{
      {}, {}, false},
     {"inventory_adjustments", "id", conflict_rule::last_writer_wins, true, true, "", {}, {}, {},
      false},
-    {"company_settings", "id", conflict_rule::master_wins_insert_if_empty, false, true, "", {},
-     company_hidden_v1, {}, false},
+    {"company_settings", "id", conflict_rule::master_wins_insert_if_empty, false, true, "",
+     company_never_sent, company_hidden_v1, {}, false},
 }};
 }  // namespace
 

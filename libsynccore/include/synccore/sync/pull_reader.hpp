@@ -67,7 +67,8 @@ class v1_row_stream {
   v1_row_stream& operator=(const v1_row_stream&) = delete;
 
   // Appends rows' JSON (comma-separated, no brackets) to `out` until it holds about
-  // `target_bytes`. Returns false when no rows are left.
+  // `target_bytes`. Returns true while rows may remain, false once the last row was appended
+  // (what `out` received is still to be sent).
   bool next_chunk(std::string& out, std::size_t target_bytes);
   std::size_t count() const noexcept;
 

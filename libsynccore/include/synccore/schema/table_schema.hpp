@@ -57,7 +57,10 @@ struct table_schema {
   bool empty() const noexcept { return columns.empty(); }
 };
 
-// Derives the wire kind from a declared column type (case-insensitive). Pure.
+// Derives the wire kind from a declared column type (case-insensitive, arguments in
+// parentheses looked at only for tinyint(1)): the names above first, then SQLite's own affinity
+// rules ("...int..." -> integer, "...char/clob/text..." -> text, "...blob..." -> blob,
+// "...real/floa/doub..." -> decimal); anything else (including "time" and "") is text. Pure.
 column_kind kind_from_declared_type(std::string_view declared_type) noexcept;
 
 // Reads the current shape of `table` in the main schema. `table` is only ever bound as a

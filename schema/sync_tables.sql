@@ -1,7 +1,9 @@
--- ruxx-sync bookkeeping tables, applied idempotently on every start (master and slave alike).
--- They sit beside the app's tables and never alter them. The app's own `sync_logs` table is
--- part of app_tables.sql (the PHP module's table) and is kept up to date as that module did.
--- Version: see ruxx_sync_meta.schema_version (schema/migrations are applied by code in order).
+-- ruxx-sync bookkeeping tables (master and slave alike), idempotent. They sit beside the app's
+-- tables and never alter them. The app's own `sync_logs` table is part of app_tables.sql (the
+-- PHP module's table) and is kept up to date as that module did.
+-- This file is version 1 of the bookkeeping schema: schema::ensure_sync_tables runs it when
+-- ruxx_sync_meta.schema_version is below 1; later versions are migrations in code
+-- (libsynccore/src/schema/schema_installer.cpp), applied in order. See docs/SCHEMA.md.
 
 -- Key/value facts about this database: schema_version, node_id (slave), role.
 CREATE TABLE IF NOT EXISTS ruxx_sync_meta (

@@ -253,6 +253,18 @@ TEST_CASE("connection refused is unreachable after the bounded retries", "[net][
   CHECK(sleeps.delays == std::vector<std::chrono::milliseconds>{10ms, 20ms});
 }
 
+TEST_CASE("an unresolvable host is unreachable", "[net][client]") {
+  sleep_recorder sleeps;
+  client_options o = client_for("http://no-such-host.invalid", sleeps);
+  o.retry.max_attempts = 2;
+  http_client client(o);
+  const auto r = client.perform(client_request{});
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().kind == client_error_kind::unreachable);
+  CHECK(r.error().message.find("resolv") != std::string::npos);
+  CHECK(r.error().attempts == 2);
+}
+
 TEST_CASE("max_attempts of 1 disables retries", "[net][client]") {
   sleep_recorder sleeps;
   client_options o = client_for("http://127.0.0.1:" + std::to_string(closed_port()), sleeps);
@@ -502,6 +514,22 @@ TEST_CASE(
       // localhost may resolve to ::1 first, where nothing listens: that is unreachable, never tls
       CHECK(named.error().kind == client_error_kind::unreachable);
     }
+  }
+  SECTION("a TLS connection closed by the server while idle is reopened without a retry") {
+    server_options short_idle = server_opts();
+    short_idle.tls = tls_files{cert, key};
+    short_idle.idle_timeout = 150ms;
+    http_server idle_server(short_idle, echo);
+    const auto idle_ep = idle_server.start();
+    client_options o = client_for("https://127.0.0.1:" + std::to_string(idle_ep.port), sleeps);
+    o.ca_file = cert;
+    http_client client(o);
+    REQUIRE(client.perform(client_request{}).has_value());
+    std::this_thread::sleep_for(500ms);
+    const auto again = client.perform(client_request{});
+    REQUIRE(again.has_value());
+    CHECK(sleeps.delays.empty());
+    CHECK(idle_server.stats().connections_accepted == 2);
   }
   SECTION("a trusted certificate for another host name is refused") {
     ruxx_test::temp_dir other;

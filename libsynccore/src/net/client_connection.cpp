@@ -5,7 +5,6 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
@@ -15,6 +14,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+
+#include "resolve.hpp"
 
 namespace synccore::net::detail {
 namespace asio = boost::asio;
@@ -72,28 +73,8 @@ std::optional<transfer_failure> client_connection::open() {
   close();
   const auto deadline = std::chrono::steady_clock::now() + limits_.connect_timeout;
 
-  // Resolution cannot carry a deadline by itself: a timer cancels it.
-  tcp::resolver resolver(ioc_);
-  asio::steady_timer resolve_timer(ioc_, deadline);
-  tcp::resolver::results_type endpoints;
-  error_code resolve_ec = asio::error::would_block;
-  bool timed_out = false;
-  resolver.async_resolve(url_.host, std::to_string(url_.port), tcp::resolver::numeric_service,
-                         [&](error_code ec, tcp::resolver::results_type results) {
-                           resolve_ec = ec;
-                           endpoints = std::move(results);
-                           resolve_timer.cancel();
-                         });
-  resolve_timer.async_wait([&](error_code ec) {
-    if (!ec) {
-      timed_out = true;
-      resolver.cancel();
-    }
-  });
-  ioc_.restart();
-  ioc_.run();
-  if (timed_out) return transfer_failure{transfer_phase::resolve, beast::error::timeout, false, {}};
-  if (resolve_ec) return transfer_failure{transfer_phase::resolve, resolve_ec, false, {}};
+  const resolve_result resolved = resolve_with_deadline(url_.host, url_.port, deadline);
+  if (resolved.ec) return transfer_failure{transfer_phase::resolve, resolved.ec, false, {}};
 
   if (tls_context_ != nullptr) {
     tls_ = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(ioc_, *tls_context_);
@@ -102,7 +83,8 @@ std::optional<transfer_failure> client_connection::open() {
   }
   beast::tcp_stream& lowest = tls_ ? beast::get_lowest_layer(*tls_) : *plain_;
   lowest.expires_at(deadline);
-  error_code ec = run([&](auto handler) { lowest.async_connect(endpoints, std::move(handler)); });
+  error_code ec =
+      run([&](auto handler) { lowest.async_connect(resolved.endpoints, std::move(handler)); });
   if (ec) {
     close();
     return transfer_failure{transfer_phase::connect, ec, false, {}};

@@ -23,7 +23,7 @@ constexpr std::array<table_descriptor, 5> descriptors{{
     {"inventory_adjustments", "id", conflict_rule::last_writer_wins, true, true, "", {}, {}, {},
      false},
     {"company_settings", "id", conflict_rule::master_wins_insert_if_empty, false, true, "",
-     company_never_sent, company_hidden_v1, {}, false},
+     company_never_sent, company_hidden_v1, {}, true},
 }};
 }  // namespace
 

@@ -1,0 +1,111 @@
+#include "agent.hpp"
+
+#include "recovery.hpp"
+#include "sync_lock.hpp"
+
+#include <synccore/db/connection.hpp>
+#include <synccore/db/sqlite_error.hpp>
+#include <synccore/log/logger.hpp>
+#include <synccore/schema/schema_installer.hpp>
+#include <synccore/sync/change_capture.hpp>
+#include <synccore/sync/slave_state.hpp>
+
+#include <cstdio>
+#include <sstream>
+
+namespace slave {
+
+namespace {
+
+void prepare_database(synccore::db::connection& conn) {
+  synccore::schema::ensure_app_tables(conn);
+  synccore::schema::ensure_sync_tables(conn);
+  const auto missing =
+      synccore::sync::missing_capture_triggers(conn, synccore::sync::node_role::slave);
+  if (!missing.empty()) {
+    synccore::log::log_warning("Change capture triggers were missing; reinstalling them",
+                               {{"first_missing", missing.front()},
+                                {"missing", missing.size()}});
+    synccore::sync::install_change_capture(conn, synccore::sync::node_role::slave);
+  }
+}
+
+std::vector<table_summary> run_jobs(const agent_options& options,
+                                    const synccore::time::app_zone& zone, master_api& master,
+                                    job_kind job, std::stop_token stop) {
+  synccore::db::connection conn(options.database);
+  prepare_database(conn);
+  const auto node_id = synccore::sync::ensure_node_id(conn, options.node_id_override);
+  job_context ctx{conn, zone, master, node_id, stop};
+  ctx.pull_page_rows = options.page_rows;
+  std::vector<table_summary> out;
+  if (job == job_kind::run || job == job_kind::all) out = run_sync(ctx);
+  if ((job == job_kind::company_settings || job == job_kind::all) && !stop.stop_requested()) {
+    auto settings = run_company_settings(ctx, options.force);
+    out.insert(out.end(), settings.begin(), settings.end());
+  }
+  return out;
+}
+
+}  // namespace
+
+attempt_result run_attempt(const agent_options& options, const synccore::time::app_zone& zone,
+                           job_kind job, std::stop_token stop) {
+  attempt_result result;
+  try {
+    auto lock = sync_lock::try_acquire(options.database);
+    if (!lock) {
+      return {exit_locked, "another sync holds the lock on " + options.database.string(), {}, 0};
+    }
+    auto master_opts = options.master;
+    master_api master(master_opts);
+    if (options.recover || options.check_database) {
+      const auto health = options.recover ? health_report{db_health::corrupt, "--recover"}
+                                          : check_database(options.database, &master);
+      if (health.state != db_health::healthy) {
+        synccore::log::log_warning("The database needs recovery: " + health.detail,
+                                   {{"path", options.database.string()}});
+        recovery_options r;
+        r.node_id_override = options.node_id_override;
+        r.show_progress = options.show_progress;
+        r.page_rows = std::max<std::size_t>(options.page_rows, 5000);
+        result.recovered_rows = recover_database(options.database, zone, master, r, stop);
+      }
+    }
+    if (!stop.stop_requested()) result.tables = run_jobs(options, zone, master, job, stop);
+  } catch (const run_failure& e) {
+    result.code = e.code();
+    result.message = e.what();
+  } catch (const synccore::db::sqlite_error& e) {
+    result.code = exit_local_db;
+    result.message = std::string("local database: ") + e.what();
+  } catch (const std::system_error& e) {
+    result.code = exit_local_db;
+    result.message = e.what();
+  } catch (const std::exception& e) {
+    result.code = exit_local_db;
+    result.message = e.what();
+  }
+  if (result.code != exit_ok) {
+    synccore::log::log_error("Sync failed: " + result.message, {{"exit_code", result.code}});
+  }
+  return result;
+}
+
+std::string format_summary(const attempt_result& result) {
+  std::ostringstream out;
+  char line[160];
+  if (result.recovered_rows) out << "recovered " << result.recovered_rows << " rows from the master\n";
+  std::snprintf(line, sizeof line, "%-22s %8s %8s %8s %8s %9s %8s\n", "table", "pushed", "deleted",
+                "pulled", "removed", "conflicts", "ms");
+  out << line;
+  for (const auto& t : result.tables) {
+    std::snprintf(line, sizeof line, "%-22s %8zu %8zu %8zu %8zu %9zu %8lld\n", t.table.c_str(),
+                  t.pushed, t.pushed_deletes, t.pulled, t.pulled_deletes, t.conflicts,
+                  t.duration_ms);
+    out << line;
+  }
+  return out.str();
+}
+
+}  // namespace slave

@@ -1,0 +1,30 @@
+// The slave agent's exit codes (DESIGN.md section 5), and the exception that carries one from
+// deep inside a job to main(): anything that ends a run early says how it should end.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace slave {
+
+enum exit_code : int {
+  exit_ok = 0,
+  exit_usage = 2,         // usage or configuration error
+  exit_unreachable = 3,   // master unreachable or timed out
+  exit_rejected = 4,      // rejected by the master (401 / 4xx)
+  exit_local_db = 5,      // local database error
+  exit_locked = 6,        // another sync holds the lock
+};
+
+// A failure that ends the current run with `code`; what() is the one-line reason.
+class run_failure : public std::runtime_error {
+ public:
+  run_failure(exit_code code, const std::string& message)
+      : std::runtime_error(message), code_(code) {}
+  exit_code code() const noexcept { return code_; }
+
+ private:
+  exit_code code_;
+};
+
+}  // namespace slave

@@ -1,0 +1,211 @@
+#include "recovery.hpp"
+
+#include <synccore/db/connection.hpp>
+#include <synccore/db/sqlite_error.hpp>
+#include <synccore/db/statement.hpp>
+#include <synccore/log/logger.hpp>
+#include <synccore/schema/schema_installer.hpp>
+#include <synccore/sync/change_capture.hpp>
+#include <synccore/sync/pull_apply.hpp>
+#include <synccore/sync/slave_state.hpp>
+#include <synccore/tables/table_descriptor.hpp>
+#include <synccore/time/app_zone.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <set>
+
+namespace slave {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+namespace {
+
+std::string now_db(const synccore::time::app_zone& zone) {
+  return zone.to_db(std::chrono::time_point_cast<std::chrono::microseconds>(
+      std::chrono::system_clock::now()));
+}
+
+void remove_with_sidecars(const fs::path& file) {
+  std::error_code ec;
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(file.string() + suffix, ec);
+}
+
+void move_with_sidecars(const fs::path& from, const fs::path& to) {
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    const fs::path src = from.string() + suffix;
+    if (fs::exists(src)) fs::rename(src, to.string() + suffix);
+    // The main file moves last-but-first: sidecars of the destination must not be stale.
+    if (*suffix == '\0') {
+      std::error_code ec;
+      for (const char* stale : {"-wal", "-shm"}) {
+        if (!fs::exists(from.string() + stale)) fs::remove(to.string() + stale, ec);
+      }
+    }
+  }
+}
+
+class progress_bar {
+ public:
+  progress_bar(bool enabled, std::string table, long long total)
+      : enabled_(enabled), table_(std::move(table)), total_(total) {}
+  void update(long long done) {
+    if (!enabled_) return;
+    const int width = 30;
+    const double ratio = total_ > 0 ? std::min(1.0, static_cast<double>(done) / total_) : 1.0;
+    const int filled = static_cast<int>(ratio * width);
+    std::fprintf(stderr, "\rrecovering %-22s [%s%s] %3d%% %lld/%lld rows", table_.c_str(),
+                 std::string(filled, '#').c_str(), std::string(width - filled, ' ').c_str(),
+                 static_cast<int>(ratio * 100), done, total_);
+    std::fflush(stderr);
+  }
+  ~progress_bar() {
+    if (enabled_) std::fputc('\n', stderr);
+  }
+
+ private:
+  bool enabled_;
+  std::string table_;
+  long long total_;
+};
+
+long long master_rows(const json::object& status, std::string_view table) {
+  const auto* tables = status.if_contains("tables");
+  if (!tables || !tables->is_object()) return -1;
+  const auto* t = tables->as_object().if_contains(table);
+  if (!t || !t->is_object()) return -1;
+  const auto* rows = t->as_object().if_contains("rows");
+  return rows && rows->is_int64() ? rows->get_int64() : -1;
+}
+
+}  // namespace
+
+health_report check_database(const fs::path& database, master_api* master) {
+  std::error_code ec;
+  if (!fs::exists(database, ec) || fs::file_size(database, ec) == 0) {
+    return {db_health::missing, "the database file is missing or empty"};
+  }
+  try {
+    synccore::db::connection conn(database);
+    auto check = conn.prepare("PRAGMA quick_check");
+    if (!check.step() || check.column_text(0) != "ok") {
+      return {db_health::corrupt, "quick_check: " + check.column_string(0)};
+    }
+    const auto missing = synccore::schema::missing_synced_tables(conn);
+    if (!missing.empty()) return {db_health::incomplete, "missing table " + missing.front()};
+    long long local_rows = 0;
+    for (const auto& t : synccore::tables::all_tables()) {
+      auto count = conn.prepare("SELECT count(*) FROM " + synccore::db::quote_identifier(t.name));
+      count.step();
+      local_rows += count.column_int64(0);
+    }
+    if (local_rows == 0 && master && master->protocol() == protocol_version::v2) {
+      const auto status = master->status();
+      for (const auto& t : synccore::tables::all_tables()) {
+        if (master_rows(status, t.name) > 0) {
+          return {db_health::empty_but_master_has_rows, "the app tables are empty"};
+        }
+      }
+    }
+  } catch (const synccore::db::sqlite_error& e) {
+    if (e.is_corrupt()) return {db_health::corrupt, e.what()};
+    throw run_failure(exit_local_db, e.what());
+  }
+  return {};
+}
+
+std::size_t recover_database(const fs::path& database, const synccore::time::app_zone& zone,
+                             master_api& master, const recovery_options& options,
+                             std::stop_token stop) {
+  const fs::path work = database.string() + ".recovering";
+  remove_with_sidecars(work);  // an earlier, interrupted recovery starts over
+  std::size_t total = 0;
+  const bool v2 = master.protocol() == protocol_version::v2;
+  const auto status = v2 ? master.status() : json::object();
+  std::string node_id = options.node_id_override;
+  if (node_id.empty()) {
+    try {  // keep the node's identity when the old file still tells it
+      synccore::db::connection old(database, {.read_only = true});
+      auto st = old.prepare("SELECT value FROM ruxx_sync_meta WHERE key = 'node_id'");
+      if (st.step()) node_id = st.column_string(0);
+    } catch (const std::exception&) {
+    }
+  }
+  try {
+    {
+      synccore::db::connection conn(work);
+      synccore::schema::ensure_app_tables(conn);
+      synccore::schema::ensure_sync_tables(conn);
+      synccore::sync::ensure_node_id(conn, node_id);
+      for (const auto& t : synccore::tables::all_tables()) {
+        progress_bar bar(options.show_progress, std::string(t.name), master_rows(status, t.name));
+        synccore::log::log_info("Recovering " + std::string(t.name) + " from the master");
+        std::string cursor;
+        std::size_t rows = 0;
+        bool more = true;
+        while (more) {
+          if (stop.stop_requested()) {
+            throw run_failure(exit_ok, "recovery interrupted; the old database is untouched");
+          }
+          json::object answer;
+          if (v2) {
+            answer = master.pull("table=" + url_encode(t.name) + "&cursor=" + url_encode(cursor) +
+                                 "&limit=" + std::to_string(options.page_rows));
+          } else {
+            answer = master.pull("table=" + url_encode(t.name));
+          }
+          const auto* data = answer.if_contains("data");
+          if (!data || !data->is_array()) throw run_failure(exit_unreachable, "recovery: no data");
+          static const json::array no_deletes;
+          const auto* deleted = answer.if_contains("deleted");
+          const auto* next = answer.if_contains("cursor");
+          if (v2 && next && next->is_string()) cursor = std::string(next->get_string());
+          synccore::sync::apply_pull_page(
+              conn, zone, t, data->get_array(),
+              deleted && deleted->is_array() ? deleted->get_array() : no_deletes,
+              v2 && !t.pull_is_full_replace ? std::optional(cursor) : std::nullopt, now_db(zone));
+          rows += data->get_array().size();
+          bar.update(static_cast<long long>(rows));
+          const auto* has_more = answer.if_contains("has_more");
+          more = v2 && has_more && has_more->is_bool() && has_more->get_bool();
+        }
+        total += rows;
+        synccore::log::log_info("Recovered " + std::string(t.name), {{"rows", rows}});
+      }
+      auto check = conn.prepare("PRAGMA quick_check");
+      if (!check.step() || check.column_text(0) != "ok") {
+        throw run_failure(exit_local_db, "the recovered database fails quick_check");
+      }
+      auto fk = conn.prepare("PRAGMA foreign_key_check");
+      if (fk.step()) {
+        throw run_failure(exit_local_db, "the recovered database has dangling foreign keys in " +
+                                             fk.column_string(0));
+      }
+      synccore::sync::install_change_capture(conn, synccore::sync::node_role::slave);
+      auto mark = conn.prepare("INSERT OR REPLACE INTO ruxx_sync_meta (key, value) VALUES "
+                               "('company_settings_synced_at', ?)");
+      mark.bind(1, now_db(zone));
+      mark.run();
+    }  // closing the last connection checkpoints the WAL into the file
+    std::error_code ec;
+    if (fs::exists(database, ec)) {
+      char stamp[32];
+      const std::time_t now = std::time(nullptr);
+      std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::gmtime(&now));
+      const fs::path aside = database.string() + ".damaged-" + stamp;
+      move_with_sidecars(database, aside);
+      synccore::log::log_warning("Moved the old database aside", {{"path", aside.string()}});
+    }
+    move_with_sidecars(work, database);
+  } catch (const synccore::db::sqlite_error& e) {
+    throw run_failure(exit_local_db, std::string("recovery: ") + e.what());
+  } catch (const fs::filesystem_error& e) {
+    throw run_failure(exit_local_db, std::string("recovery: ") + e.what());
+  }
+  synccore::log::log_info("Recovery complete", {{"rows", total}});
+  return total;
+}
+
+}  // namespace slave

@@ -1,0 +1,180 @@
+#include "sync_jobs.hpp"
+
+#include <synccore/db/connection.hpp>
+#include <synccore/db/statement.hpp>
+#include <synccore/log/logger.hpp>
+#include <synccore/sync/pull_apply.hpp>
+#include <synccore/sync/push_batch.hpp>
+#include <synccore/sync/slave_state.hpp>
+#include <synccore/tables/table_descriptor.hpp>
+#include <synccore/time/app_zone.hpp>
+
+#include <boost/json/serialize.hpp>
+
+#include <chrono>
+#include <set>
+
+namespace slave {
+
+namespace json = boost::json;
+using synccore::tables::table_descriptor;
+
+namespace {
+
+std::string now_db(const synccore::time::app_zone& zone) {
+  return zone.to_db(std::chrono::time_point_cast<std::chrono::microseconds>(
+      std::chrono::system_clock::now()));
+}
+
+// Margin subtracted from the last sync time when pulling from a version 1 master by `since`,
+// to tolerate clock skew between the nodes (applying a row twice is harmless).
+constexpr auto v1_since_margin = std::chrono::minutes(10);
+
+void push_table(job_context& ctx, const table_descriptor& t, table_summary& summary) {
+  const bool v2 = ctx.master.protocol() == protocol_version::v2;
+  const auto protocol = v2 ? synccore::sync::push_protocol::v2 : synccore::sync::push_protocol::v1;
+  for (int round = 0; round < 100000 && !ctx.stop.stop_requested(); ++round) {
+    auto batch = synccore::sync::next_push_batch(ctx.conn, ctx.zone, t, ctx.node_id,
+                                                 ctx.push_batch_rows, protocol);
+    if (!batch) return;
+    json::object answer;
+    try {
+      answer = ctx.master.push(batch->body);
+    } catch (const run_failure& e) {
+      if (e.code() == exit_rejected && v2) {
+        // A refused batch is not resent verbatim: the rows are rebuilt from the change log
+        // next time, so a row fixed locally can go through.
+        auto drop = ctx.conn.prepare("DELETE FROM ruxx_sync_outbox WHERE table_name = ?");
+        drop.bind(1, t.name);
+        drop.run();
+      }
+      throw;
+    }
+    const auto ack = synccore::sync::acknowledge_push(ctx.conn, *batch, answer, now_db(ctx.zone));
+    summary.pushed += batch->rows;
+    summary.pushed_deletes += batch->deletes;
+    summary.conflicts += ack.conflicts;
+    if (batch->resent) {
+      synccore::log::log_notice("Resent an unacknowledged batch",
+                                {{"table", t.name}, {"batch_id", batch->batch_id}});
+    }
+    if (!v2) return;  // version 1 sends everything pending in one request per run
+  }
+}
+
+void pull_table_v2(job_context& ctx, const table_descriptor& t, table_summary& summary) {
+  const bool full_replace = t.pull_is_full_replace;
+  std::string cursor = full_replace ? std::string() : synccore::sync::load_cursor(ctx.conn, t.name).value_or("");
+  std::set<std::int64_t> seen;
+  bool more = true;
+  while (more) {
+    if (ctx.stop.stop_requested() && !full_replace) return;
+    const auto answer = ctx.master.pull("table=" + url_encode(t.name) + "&cursor=" +
+                                        url_encode(cursor) + "&limit=" +
+                                        std::to_string(ctx.pull_page_rows));
+    const auto* data = answer.if_contains("data");
+    const auto* next = answer.if_contains("cursor");
+    if (!data || !data->is_array() || !next || !next->is_string()) {
+      throw run_failure(exit_unreachable, "pull: the master's answer has no data or cursor");
+    }
+    static const json::array no_deletes;
+    const auto* deleted = answer.if_contains("deleted");
+    const auto& deletes = deleted && deleted->is_array() ? deleted->get_array() : no_deletes;
+    cursor = std::string(next->get_string());
+    // A full replace never saves its cursor: it starts over from the snapshot each run.
+    synccore::sync::apply_pull_page(ctx.conn, ctx.zone, t, data->get_array(), deletes,
+                                    full_replace ? std::nullopt : std::optional(cursor),
+                                    now_db(ctx.zone), full_replace ? &seen : nullptr);
+    summary.pulled += data->get_array().size();
+    summary.pulled_deletes += deletes.size();
+    const auto* has_more = answer.if_contains("has_more");
+    more = has_more && has_more->is_bool() && has_more->get_bool();
+  }
+  if (full_replace) summary.pulled_deletes += synccore::sync::finish_full_replace(ctx.conn, t, seen);
+}
+
+void pull_table_v1(job_context& ctx, const table_descriptor& t, table_summary& summary) {
+  const auto started = std::chrono::time_point_cast<std::chrono::microseconds>(
+      std::chrono::system_clock::now());
+  std::string query = "table=" + url_encode(t.name);
+  if (!t.pull_is_full_replace) {
+    if (auto last = synccore::sync::last_synced_at(ctx.conn, t.name); last && !last->empty()) {
+      if (auto instant = ctx.zone.from_db(*last)) {
+        // The PHP master compares `since` as text against its database format, so send that
+        // format (an ISO `since` of the same day would return nothing there).
+        query += "&since=" + url_encode(ctx.zone.to_db(*instant - v1_since_margin));
+      }
+    }
+  }
+  const auto answer = ctx.master.pull(query);
+  const auto* data = answer.if_contains("data");
+  if (!data || !data->is_array()) throw run_failure(exit_unreachable, "pull: no data in the answer");
+  std::set<std::int64_t> seen;
+  static const json::array no_deletes;
+  synccore::sync::apply_pull_page(ctx.conn, ctx.zone, t, data->get_array(), no_deletes,
+                                  std::nullopt, ctx.zone.to_db(started),
+                                  t.pull_is_full_replace ? &seen : nullptr);
+  summary.pulled += data->get_array().size();
+  if (t.pull_is_full_replace) {
+    summary.pulled_deletes += synccore::sync::finish_full_replace(ctx.conn, t, seen);
+  }
+}
+
+}  // namespace
+
+table_summary sync_table(job_context& ctx, std::string_view table) {
+  const auto* t = synccore::tables::find_table(table);
+  table_summary summary;
+  summary.table = std::string(table);
+  const auto start = std::chrono::steady_clock::now();
+  push_table(ctx, *t, summary);
+  if (!ctx.stop.stop_requested()) {
+    if (ctx.master.protocol() == protocol_version::v2) {
+      pull_table_v2(ctx, *t, summary);
+    } else {
+      pull_table_v1(ctx, *t, summary);
+    }
+  }
+  summary.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::steady_clock::now() - start)
+                            .count();
+  synccore::log::log_info("Successfully synced " + summary.table,
+                          {{"pushed", summary.pushed},
+                           {"pushed_deletes", summary.pushed_deletes},
+                           {"pulled", summary.pulled},
+                           {"pulled_deletes", summary.pulled_deletes},
+                           {"conflicts", summary.conflicts},
+                           {"duration_ms", summary.duration_ms}});
+  return summary;
+}
+
+std::vector<table_summary> run_sync(job_context& ctx) {
+  std::vector<table_summary> out;
+  for (const auto& t : synccore::tables::all_tables()) {
+    if (!t.in_sync_run) continue;
+    if (ctx.stop.stop_requested()) break;
+    out.push_back(sync_table(ctx, t.name));
+  }
+  return out;
+}
+
+std::vector<table_summary> run_company_settings(job_context& ctx, bool force) {
+  auto done = ctx.conn.prepare(
+      "SELECT value FROM ruxx_sync_meta WHERE key = 'company_settings_synced_at'");
+  if (done.step() && !force) {
+    synccore::log::log_info("Company settings already synced; use --force to sync again",
+                            {{"synced_at", done.column_string(0)}});
+    return {};
+  }
+  std::vector<table_summary> out{sync_table(ctx, "company_settings")};
+  if (!ctx.stop.stop_requested()) {
+    auto mark = ctx.conn.prepare(
+        "INSERT INTO ruxx_sync_meta (key, value) VALUES ('company_settings_synced_at', ?) ON "
+        "CONFLICT (key) DO UPDATE SET value = excluded.value");
+    mark.bind(1, now_db(ctx.zone));
+    mark.run();
+  }
+  return out;
+}
+
+}  // namespace slave

@@ -1,0 +1,54 @@
+// The agent's two jobs (DESIGN.md sections 2 and 5). `run`: for each table of sync:run in
+// foreign-key order, push the pending local changes, then pull the master's (inventory ending
+// as a full replace with the local stock deltas counted). `company-settings`: bootstrap the
+// settings once (again only when forced). Both speak version 2 to a C++ master (cursors,
+// pages, idempotent batches) and version 1 to the PHP master (detected automatically).
+#pragma once
+
+#include "master_api.hpp"
+
+#include <stop_token>
+#include <string>
+#include <vector>
+
+namespace synccore::db {
+class connection;
+}
+namespace synccore::time {
+class app_zone;
+}
+
+namespace slave {
+
+struct table_summary {
+  std::string table;
+  std::size_t pushed = 0;
+  std::size_t pushed_deletes = 0;
+  std::size_t pulled = 0;
+  std::size_t pulled_deletes = 0;
+  std::size_t conflicts = 0;
+  long long duration_ms = 0;
+};
+
+struct job_context {
+  synccore::db::connection& conn;
+  const synccore::time::app_zone& zone;
+  master_api& master;
+  std::string node_id;
+  std::stop_token stop;
+  std::size_t push_batch_rows = 500;
+  std::size_t pull_page_rows = 1000;
+};
+
+// Runs the `run` job. Returns the per-table summary. Throws run_failure. When `stop` is
+// requested it finishes the current page or batch and returns what it did.
+std::vector<table_summary> run_sync(job_context& ctx);
+
+// Runs the company-settings job. Does nothing (returns an empty summary) when the settings were
+// already bootstrapped, unless `force`.
+std::vector<table_summary> run_company_settings(job_context& ctx, bool force);
+
+// Pushes then pulls one table (used by both jobs and by tests).
+table_summary sync_table(job_context& ctx, std::string_view table);
+
+}  // namespace slave

@@ -207,7 +207,11 @@ input_error explain_constraint(db::connection& conn, const schema::table_schema&
     }
     return {field(index), "refers to a row that does not exist"};
   }
-  const std::string what = e.what();
+  // what() is "step: <the statement's SQL>: <SQLite's message>": only the message part may be
+  // searched for column names (the SQL names every column of the row).
+  const std::string full = e.what();
+  const auto failed_at = full.rfind("constraint failed");
+  const std::string what = failed_at == std::string::npos ? std::string() : full.substr(failed_at);
   auto column_after = [&](std::string_view marker) -> std::string {
     const auto pos = what.find(marker);
     if (pos == std::string::npos) return {};
@@ -218,7 +222,7 @@ input_error explain_constraint(db::connection& conn, const schema::table_schema&
     return rest.substr(0, end);
   };
   if (e.extended_code() == SQLITE_CONSTRAINT_NOTNULL) {
-    const auto column = column_after("NOT NULL constraint failed: ");
+    const auto column = column_after("constraint failed: ");
     if (table.find(column)) return {field(index, column), "is required and cannot be null"};
   }
   if (e.extended_code() == SQLITE_CONSTRAINT_UNIQUE ||
@@ -230,8 +234,23 @@ input_error explain_constraint(db::connection& conn, const schema::table_schema&
     return {field(index), "duplicates another row of " + table.name};
   }
   if (e.extended_code() == SQLITE_CONSTRAINT_CHECK) {
+    // The message carries the CHECK expression: find a pushed column named in it as a whole
+    // identifier ("status" must not match inside "status_code").
+    auto is_ident = [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+             c == '_';
+    };
+    auto names = [&](const std::string& column) {
+      for (auto pos = what.find(column); pos != std::string::npos;
+           pos = what.find(column, pos + 1)) {
+        const bool starts = pos == 0 || !is_ident(what[pos - 1]);
+        const auto end = pos + column.size();
+        if (starts && (end == what.size() || !is_ident(what[end]))) return true;
+      }
+      return false;
+    };
     for (const auto& v : row.decoded.values) {
-      if (what.find(v.column->name) != std::string::npos && v.column->name != "id") {
+      if (v.column->name != "id" && names(v.column->name)) {
         return {field(index, v.column->name), "has a value that is not allowed"};
       }
     }

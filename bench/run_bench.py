@@ -1,0 +1,534 @@
+#!/usr/bin/env python3
+"""Benchmark driver for ruxx-sync (docs/PERFORMANCE.md).
+
+Builds nothing itself: build first with
+    cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release
+    cmake --build build-bench -j2 --target master-server slave-agent ruxx_bench_db
+then run e.g.
+    python3 bench/run_bench.py --build-dir build-bench --work /tmp/ruxx-bench --runs 5
+
+Scenarios (--only 1,2,...):
+  1  master: pull of N transactions in one v1 request (curl, no compression), and the same rows
+     through v2 pages of 5000 (one keep-alive connection); peak RSS (VmHWM) of a fresh master.
+  2  master: push of 10k transaction rows as one v1 request, and as 20 v2 batches of 500
+     (one keep-alive connection), into a copy of the 100k-row master database.
+  3  master: small pulls (GET /api/sync/pull?table=inventory) with wrk -t2 -c16 -d10s.
+  4  slave: full recovery of 1M transactions (slave-agent --once on a missing database) against
+     a bare prepared INSERT of the same rows (ruxx_bench_db bare-insert), alternated per run.
+  5  slave: incremental sync (slave-agent --once) after 100 rows changed at the slave and 100 at
+     the master, with 1M-row and with 10k-row tables.
+
+Every figure is measured here; the PHP figures printed beside them are the reference values from
+the issues. Everything runs on 127.0.0.1 only; each request loop is bounded.
+"""
+import argparse
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+import urllib.parse
+
+KEY = "benchkey"
+FUTURE = "2030-06-01 12:00:00"  # updated_at of benchmark edits: newer than every seeded row
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def remove_db(path):
+    for suffix in ("", "-wal", "-shm", "-journal", ".recovering", ".recovering-wal",
+                   ".recovering-shm", ".lock"):
+        try:
+            os.remove(path + suffix)
+        except FileNotFoundError:
+            pass
+
+
+def copy_db(src, dst):
+    remove_db(dst)
+    shutil.copyfile(src, dst)
+    for suffix in ("-wal",):
+        if os.path.exists(src + suffix):
+            shutil.copyfile(src + suffix, dst + suffix)
+
+
+def median(values):
+    return statistics.median(values)
+
+
+class Master:
+    """A master-server on 127.0.0.1 with a free port; logs go to a file."""
+
+    def __init__(self, exe, db, log_path, threads=2):
+        env = dict(os.environ, SYNC_API_KEY=KEY, APP_MODE="master")
+        env.pop("DB_DATABASE", None)
+        self.log = open(log_path, "ab")
+        self.proc = subprocess.Popen(
+            [exe, "--db", db, "--listen", "127.0.0.1:0", "--threads", str(threads)],
+            stdout=subprocess.PIPE, stderr=self.log, env=env)
+        line = self.proc.stdout.readline().decode()
+        m = re.match(r"listening on (\S+):(\d+)", line)
+        if not m:
+            self.proc.kill()
+            raise RuntimeError("master-server did not start: %r (see %s)" % (line, log_path))
+        self.port = int(m.group(2))
+
+    def url(self, path=""):
+        return "http://127.0.0.1:%d%s" % (self.port, path)
+
+    def hwm_kib(self):
+        with open("/proc/%d/status" % self.proc.pid) as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+        return -1
+
+    def reset_hwm(self):
+        # Linux: writing 5 to clear_refs resets the peak RSS to the current RSS.
+        with open("/proc/%d/clear_refs" % self.proc.pid, "w") as f:
+            f.write("5")
+
+    def stop(self):
+        hwm = self.hwm_kib()
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+        return hwm
+
+
+def run_timed(cmd, env=None, stdout_path=None, stderr_path=None):
+    """Runs cmd; returns (seconds, exit code, peak RSS KiB of the child, stdout text)."""
+    out = open(stdout_path, "wb") if stdout_path else subprocess.PIPE
+    err = open(stderr_path, "ab") if stderr_path else subprocess.DEVNULL
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err)
+    text = b""
+    if out is subprocess.PIPE:
+        text = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if stdout_path:
+        out.close()
+        with open(stdout_path, "rb") as f:
+            text = f.read()
+    if stderr_path:
+        err.close()
+    return seconds, proc.returncode, usage.ru_maxrss, text.decode(errors="replace")
+
+
+def curl(url, out_path, data_path=None, compressed=False):
+    cmd = ["curl", "-sS", "-o", out_path, "-w", "%{http_code} %{time_total} %{size_download}",
+           "-H", "X-Sync-API-Key: " + KEY]
+    if compressed:
+        cmd.append("--compressed")
+    if data_path:
+        cmd += ["-H", "Content-Type: application/json", "--data-binary", "@" + data_path]
+    cmd.append(url)
+    text = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.split()
+    code, seconds, size = int(text[0]), float(text[1]), int(float(text[2]))
+    if code != 200:
+        with open(out_path, "rb") as f:
+            raise RuntimeError("HTTP %d from %s: %s" % (code, url, f.read(300)))
+    return seconds, size
+
+
+def rows_in(db, table="transactions"):
+    con = sqlite3.connect(db)
+    try:
+        return con.execute("SELECT count(*) FROM %s" % table).fetchone()[0]
+    finally:
+        con.close()
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.work = os.path.abspath(args.work)
+        os.makedirs(self.work, exist_ok=True)
+        b = os.path.abspath(args.build_dir)
+        self.master_exe = os.path.join(b, "master-server", "master-server")
+        self.slave_exe = os.path.join(b, "slave-agent", "slave-agent")
+        self.db_exe = os.path.join(b, "bench", "ruxx_bench_db")
+        for exe in (self.master_exe, self.slave_exe, self.db_exe):
+            if not os.access(exe, os.X_OK):
+                sys.exit("missing %s: build the targets master-server slave-agent ruxx_bench_db" % exe)
+        self.results = {}
+        self.master_log = os.path.join(self.work, "master.log")
+        self.slave_log = os.path.join(self.work, "slave.log")
+
+    def path(self, name):
+        return os.path.join(self.work, name)
+
+    def record(self, key, samples, unit, **extra):
+        entry = {"samples": samples, "median": median(samples), "min": min(samples),
+                 "max": max(samples), "unit": unit}
+        entry.update(extra)
+        self.results[key] = entry
+        log("  %-40s median %.4g %s  (min %.4g, max %.4g, n=%d)" %
+            (key, entry["median"], unit, entry["min"], entry["max"], len(samples)))
+
+    # --- data -----------------------------------------------------------------------------
+    def master_db(self, transactions):
+        """A seeded master database with its bookkeeping tables and triggers (cached)."""
+        name = self.path("master_%d.db" % transactions)
+        ready = name + ".ready"
+        if os.path.exists(ready):
+            return name
+        remove_db(name)
+        log("seeding %s with %d transactions" % (name, transactions))
+        subprocess.run([self.db_exe, "seed", name, "--users", "20", "--transactions",
+                        str(transactions), "--inventory", "1"], check=True)
+        Master(self.master_exe, name, self.master_log).stop()  # creates sync tables, triggers
+        open(ready, "w").close()
+        return name
+
+    def slave_env(self):
+        env = dict(os.environ, SYNC_API_KEY=KEY, APP_MODE="slave", SYNC_NODE_ID="bench-slave")
+        env.pop("DB_DATABASE", None)
+        env.pop("MASTER_URL", None)
+        return env
+
+    def run_slave(self, master, db):
+        return run_timed([self.slave_exe, "--once", "--db", db, "--master-url", master.url()],
+                         env=self.slave_env(), stderr_path=self.slave_log)
+
+    def slave_db(self, transactions):
+        """A slave database recovered from master_<n>.db (cached)."""
+        name = self.path("slave_%d.db" % transactions)
+        ready = name + ".ready"
+        if os.path.exists(ready):
+            return name
+        mdb = self.master_db(transactions)
+        remove_db(name)
+        m = Master(self.master_exe, mdb, self.master_log)
+        try:
+            seconds, code, _, out = self.run_slave(m, name)
+        finally:
+            m.stop()
+        if code != 0 or rows_in(name) != transactions:
+            sys.exit("recovery of %s failed (exit %d): %s" % (name, code, out))
+        open(ready, "w").close()
+        return name
+
+    # --- 1: big pulls ---------------------------------------------------------------------
+    def pull_v2_pages(self, port, limit):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        cursor, rows, pages = "", 0, 0
+        start = time.perf_counter()
+        while pages < 100000:
+            q = urllib.parse.urlencode({"table": "transactions", "cursor": cursor, "limit": limit})
+            conn.request("GET", "/api/sync/pull?" + q,
+                         headers={"X-Sync-API-Key": KEY, "X-Sync-Node-Id": "bench-puller"})
+            r = conn.getresponse()
+            body = r.read()
+            if r.status != 200:
+                raise RuntimeError("pull page: HTTP %d %s" % (r.status, body[:300]))
+            rows += int(re.search(rb'"count":(\d+)', body).group(1))
+            cursor = re.search(rb'"cursor":"([^"]*)"', body).group(1).decode()
+            pages += 1
+            if b'"has_more":true' not in body:
+                break
+        seconds = time.perf_counter() - start
+        conn.close()
+        return seconds, rows, pages
+
+    def scenario_pull(self):
+        n = self.args.pull_rows
+        db = self.master_db(n)
+        out = self.path("pull_v1.json")
+        url = "/api/sync/pull?table=transactions"
+        for compressed in (False, True):
+            label = "gzip" if compressed else "identity"
+            times, hwms, size = [], [], 0
+            for i in range(self.args.warmup + self.args.runs):
+                m = Master(self.master_exe, db, self.master_log)
+                try:
+                    seconds, size = curl(m.url(url), out, compressed=compressed)
+                finally:
+                    hwm = m.stop()
+                if not compressed and i == 0:
+                    with open(out) as f:
+                        count = json.load(f)["count"]
+                    if count != n:
+                        raise RuntimeError("v1 pull returned %d rows, expected %d" % (count, n))
+                if i >= self.args.warmup:
+                    times.append(seconds)
+                    hwms.append(hwm / 1024)
+            self.record("1.pull_v1_%s_seconds" % label, times, "s", bytes=size, rows=n)
+            self.record("1.pull_v1_%s_master_hwm" % label, hwms, "MiB")
+        times, hwms = [], []
+        for i in range(self.args.warmup + self.args.runs):
+            m = Master(self.master_exe, db, self.master_log)
+            try:
+                seconds, rows, pages = self.pull_v2_pages(m.port, 5000)
+            finally:
+                hwm = m.stop()
+            if rows != n:
+                raise RuntimeError("v2 pages returned %d rows, expected %d" % (rows, n))
+            if i >= self.args.warmup:
+                times.append(seconds)
+                hwms.append(hwm / 1024)
+        self.record("1.pull_v2_pages5000_seconds", times, "s", rows=n, pages=pages)
+        self.record("1.pull_v2_pages5000_master_hwm", hwms, "MiB")
+
+    # --- 2: pushes ------------------------------------------------------------------------
+    def push_bodies(self, rows, batch):
+        d = self.path("push")
+        os.makedirs(d, exist_ok=True)
+
+        def row(k):
+            day = k // 1000
+            suffix = ""
+            v = k
+            for _ in range(6):
+                suffix = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[v % 36] + suffix
+                v //= 36
+            ts = "2030-01-%02dT%02d:%02d:%02d.000000Z" % (1 + day % 28, 8 + (k % 600) // 60,
+                                                          k % 60, (k * 7) % 60)
+            return {"id": 500000 + k, "transaction_number": "TXN-203001%02d-%s" % (1 + day % 28, suffix),
+                    "cashier_id": 1 + k % 20, "quantity_kg": "%.2f" % (1 + (k % 400) / 10),
+                    "price_per_kg": "850.50", "total_amount": "%.2f" % ((1 + (k % 400) / 10) * 850.5),
+                    "customer_name": "Walk-in %d" % (k % 97), "customer_phone": None,
+                    "notes": "pushed by the benchmark" if k % 5 == 0 else None,
+                    "status": "completed", "created_at": ts, "updated_at": ts,
+                    "payment_type": ("cash", "card", "transfer")[k % 3]}
+
+        data = [row(k) for k in range(rows)]
+        v1 = os.path.join(d, "v1_%d.json" % rows)
+        with open(v1, "w") as f:
+            json.dump({"table": "transactions", "data": data}, f, separators=(",", ":"))
+        v2 = []
+        for i in range(0, rows, batch):
+            part = data[i:i + batch]
+            body = {"table": "transactions", "data": part, "meta": [{"op": "insert"}] * len(part),
+                    "deleted": [], "node_id": "bench-pusher", "batch_id": "bench-%06d" % i}
+            v2.append(json.dumps(body, separators=(",", ":")).encode())
+        return v1, v2
+
+    def post_sequence(self, port, bodies):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        synced = 0
+        start = time.perf_counter()
+        for body in bodies:
+            conn.request("POST", "/api/sync/push", body=body,
+                         headers={"X-Sync-API-Key": KEY, "Content-Type": "application/json"})
+            r = conn.getresponse()
+            answer = r.read()
+            if r.status != 200:
+                raise RuntimeError("push: HTTP %d %s" % (r.status, answer[:300]))
+            synced += json.loads(answer)["synced_count"]
+        seconds = time.perf_counter() - start
+        conn.close()
+        return seconds, synced
+
+    def scenario_push(self):
+        rows = self.args.push_rows
+        base = self.master_db(self.args.pull_rows)
+        before = rows_in(base)
+        v1, v2 = self.push_bodies(rows, 500)
+        run_db = self.path("push_run.db")
+        samples = {"v1": [], "v2": []}
+        hwms = {"v1": [], "v2": []}
+        for i in range(self.args.warmup + self.args.runs):
+            for kind in (("v1", "v2") if i % 2 == 0 else ("v2", "v1")):
+                copy_db(base, run_db)
+                m = Master(self.master_exe, run_db, self.master_log)
+                try:
+                    if kind == "v1":
+                        seconds, _ = curl(m.url("/api/sync/push"), self.path("push_answer.json"),
+                                          data_path=v1)
+                        synced = json.load(open(self.path("push_answer.json")))["synced_count"]
+                    else:
+                        seconds, synced = self.post_sequence(m.port, v2)
+                finally:
+                    hwm = m.stop()
+                if synced != rows or rows_in(run_db) != before + rows:
+                    raise RuntimeError("push %s stored %d rows of %d" % (kind, synced, rows))
+                if i >= self.args.warmup:
+                    samples[kind].append(seconds)
+                    hwms[kind].append(hwm / 1024)
+        self.record("2.push_v1_one_request_seconds", samples["v1"], "s", rows=rows)
+        self.record("2.push_v2_batches500_seconds", samples["v2"], "s", rows=rows, batches=len(v2))
+        self.record("2.push_v1_master_hwm", hwms["v1"], "MiB")
+        self.record("2.push_v2_master_hwm", hwms["v2"], "MiB")
+
+    # --- 3: wrk ---------------------------------------------------------------------------
+    def scenario_wrk(self):
+        db = self.master_db(self.args.pull_rows)
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "wrk_pull.lua")
+        m = Master(self.master_exe, db, self.master_log)
+        rates, errors = [], []
+        try:
+            curl(m.url("/api/sync/pull?table=inventory"), self.path("inventory.json"))
+            for i in range(self.args.warmup + self.args.runs):
+                out = subprocess.run(
+                    ["wrk", "-t2", "-c16", "-d%ds" % self.args.wrk_seconds, "-s", script,
+                     m.url("/api/sync/pull?table=inventory")],
+                    check=True, capture_output=True, text=True,
+                    env=dict(os.environ, SYNC_API_KEY=KEY)).stdout
+                rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+                bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+                sock = re.search(r"Socket errors: (.*)", out)
+                if i >= self.args.warmup:
+                    rates.append(rate)
+                    errors.append(int(bad.group(1)) if bad else 0)
+                if sock:
+                    log("  wrk: socket errors: " + sock.group(1))
+        finally:
+            hwm = m.stop()
+        self.record("3.wrk_pull_inventory_rps", rates, "req/s", non_2xx=errors,
+                    master_hwm_mib=hwm / 1024)
+
+    # --- 4: recovery ----------------------------------------------------------------------
+    def scenario_recovery(self):
+        n = self.args.recovery_rows
+        mdb = self.master_db(n)
+        bare_db = self.path("bare.db")
+        slave = self.path("recovered.db")
+        bare_t, rec_t, ratios, rss, master_hwm, bare_inner = [], [], [], [], [], []
+        m = Master(self.master_exe, mdb, self.master_log)
+        try:
+            for i in range(self.args.warmup + self.args.runs):
+                got = {}
+                for kind in (("bare", "rec") if i % 2 == 0 else ("rec", "bare")):
+                    if kind == "bare":
+                        remove_db(bare_db)
+                        s, code, _, out = run_timed([self.db_exe, "bare-insert", mdb, bare_db])
+                        if code != 0:
+                            raise RuntimeError("bare-insert failed: " + out)
+                        got["bare"] = s
+                        got["bare_inner"] = float(re.search(r"insert_seconds=([\d.e-]+)", out).group(1))
+                    else:
+                        remove_db(slave)
+                        m.reset_hwm()
+                        s, code, maxrss, out = self.run_slave(m, slave)
+                        if code != 0:
+                            raise RuntimeError("recovery failed (exit %d), see %s" % (code, self.slave_log))
+                        got["rec"] = s
+                        got["rss"] = maxrss / 1024
+                        got["mhwm"] = m.hwm_kib() / 1024
+                count = rows_in(slave)
+                if count != n:
+                    raise RuntimeError("recovered %d transactions, expected %d" % (count, n))
+                log("  run %d: bare %.2f s, recovery %.2f s, ratio %.3f, slave RSS %.1f MiB" %
+                    (i, got["bare"], got["rec"], got["rec"] / got["bare"], got["rss"]))
+                if i >= self.args.warmup:
+                    bare_t.append(got["bare"])
+                    bare_inner.append(got["bare_inner"])
+                    rec_t.append(got["rec"])
+                    ratios.append(got["rec"] / got["bare"])
+                    rss.append(got["rss"])
+                    master_hwm.append(got["mhwm"])
+        finally:
+            m.stop()
+        self.record("4.bare_insert_process_seconds", bare_t, "s", rows=n)
+        self.record("4.bare_insert_loop_seconds", bare_inner, "s")
+        self.record("4.recovery_seconds", rec_t, "s", rows=n)
+        self.record("4.recovery_over_bare_ratio", ratios, "x")
+        self.record("4.slave_peak_rss", rss, "MiB")
+        self.record("4.master_hwm_during_recovery", master_hwm, "MiB")
+
+    # --- 5: incremental -------------------------------------------------------------------
+    def edit(self, db, ids, text):
+        con = sqlite3.connect(db)
+        try:
+            con.executemany("UPDATE transactions SET notes = ?, updated_at = ? WHERE id = ?",
+                            [(text, FUTURE, i) for i in ids])
+            con.commit()
+        finally:
+            con.close()
+
+    def incremental(self, n):
+        mdb, sdb = self.master_db(n), self.slave_db(n)
+        mrun, srun = self.path("inc_master.db"), self.path("inc_slave.db")
+        step = max(1, n // 200)
+        slave_ids = [1 + k * step for k in range(0, 200, 2)][:100]
+        master_ids = [1 + k * step for k in range(1, 200, 2)][:100]
+        times, rss, check = [], [], []
+        for i in range(self.args.warmup + self.args.runs):
+            copy_db(mdb, mrun)
+            copy_db(sdb, srun)
+            self.edit(srun, slave_ids, "slave edit %d" % i)
+            self.edit(mrun, master_ids, "master edit %d" % i)
+            # What the agent's start-up health check costs by itself on this file.
+            con = sqlite3.connect(srun)
+            t0 = time.perf_counter()
+            con.execute("PRAGMA quick_check").fetchall()
+            check_s = time.perf_counter() - t0
+            con.close()
+            m = Master(self.master_exe, mrun, self.master_log)
+            try:
+                s, code, maxrss, out = self.run_slave(m, srun)
+            finally:
+                m.stop()
+            if code != 0:
+                raise RuntimeError("incremental sync failed (exit %d), see %s" % (code, self.slave_log))
+            line = re.search(r"^transactions\s+(\d+)\s+(\d+)\s+(\d+)", out, re.M)
+            if not line or int(line.group(1)) != 100 or int(line.group(3)) < 100:
+                raise RuntimeError("unexpected summary: " + out)
+            con = sqlite3.connect(srun)
+            got = con.execute("SELECT count(*) FROM transactions WHERE notes = ?",
+                              ("master edit %d" % i,)).fetchone()[0]
+            con.close()
+            if got != 100:
+                raise RuntimeError("the slave holds %d of the master's 100 edits" % got)
+            if i >= self.args.warmup:
+                times.append(s)
+                rss.append(maxrss / 1024)
+                check.append(check_s)
+        return times, rss, check
+
+    def scenario_incremental(self):
+        big, small = self.args.recovery_rows, self.args.small_rows
+        t_big, rss_big, check_big = self.incremental(big)
+        t_small, rss_small, check_small = self.incremental(small)
+        self.record("5.incremental_%d_seconds" % big, t_big, "s")
+        self.record("5.incremental_%d_seconds" % small, t_small, "s")
+        self.record("5.incremental_ratio", [median(t_big) / median(t_small)], "x")
+        self.record("5.incremental_%d_slave_rss" % big, rss_big, "MiB")
+        self.record("5.quick_check_%d_seconds" % big, check_big, "s")
+        self.record("5.quick_check_%d_seconds" % small, check_small, "s")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--build-dir", default="build-bench")
+    p.add_argument("--work", default="/tmp/ruxx-bench")
+    p.add_argument("--runs", type=int, default=5)
+    p.add_argument("--warmup", type=int, default=1)
+    p.add_argument("--only", default="1,2,3,4,5")
+    p.add_argument("--pull-rows", type=int, default=100000)
+    p.add_argument("--push-rows", type=int, default=10000)
+    p.add_argument("--recovery-rows", type=int, default=1000000)
+    p.add_argument("--small-rows", type=int, default=10000)
+    p.add_argument("--wrk-seconds", type=int, default=10)
+    p.add_argument("--json", help="write the results here")
+    args = p.parse_args()
+    bench = Bench(args)
+    scenarios = {"1": bench.scenario_pull, "2": bench.scenario_push, "3": bench.scenario_wrk,
+                 "4": bench.scenario_recovery, "5": bench.scenario_incremental}
+    for key in args.only.split(","):
+        log("scenario %s" % key)
+        scenarios[key.strip()]()
+    text = json.dumps(bench.results, indent=2)
+    if args.json:
+        with open(args.json, "w") as f:
+            f.write(text + "\n")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -17,6 +17,7 @@
 
 #include <charconv>
 #include <chrono>
+#include <cmath>
 
 namespace synccore::sync {
 
@@ -61,7 +62,10 @@ std::string field(std::size_t index, std::string_view column = {}) {
 std::optional<double> parse_number(const json::value& v) {
   if (v.is_int64()) return static_cast<double>(v.get_int64());
   if (v.is_uint64()) return static_cast<double>(v.get_uint64());
-  if (v.is_double()) return v.get_double();
+  // A numeral too large for a double (1e400) parses as infinity: not a number to add.
+  if (v.is_double()) {
+    return std::isfinite(v.get_double()) ? std::optional<double>(v.get_double()) : std::nullopt;
+  }
   if (v.is_string()) {
     const auto& s = v.get_string();
     double out = 0;
@@ -102,6 +106,15 @@ expected<std::vector<pending_row>> prepare_rows(const push_request& req,
     pending_row row;
     row.raw = &item.get_object();
     row.decoded = std::move(decoded).value();
+    // A JSON numeral beyond the double range (1e400) arrives as infinity; never store it.
+    bool finite = true;
+    for (const auto& v : row.decoded.values) {
+      if (const auto* d = std::get_if<double>(&v.value); d && !std::isfinite(*d)) {
+        errors.push_back({field(i, v.column->name), "must be a finite number"});
+        finite = false;
+      }
+    }
+    if (!finite) continue;
     const auto* identity = row.decoded.find(t.identity_column);
     if (!identity || std::holds_alternative<std::monostate>(*identity) ||
         (t.identity_column == "id" && !std::holds_alternative<std::int64_t>(*identity))) {

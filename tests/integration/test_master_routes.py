@@ -254,6 +254,27 @@ class PushValidationTest(MasterTestCase):
                 self.assertValidationFailed(r, "data.0.%s" % column)
                 self.assertNoInternals(r)
 
+    def test_numbers_beyond_the_double_range_are_refused(self):
+        # JSON allows 1e400; it does not fit a double (it would be stored as Infinity).
+        for column, numeral in [("quantity_kg", "1e400"), ("total_amount", "-1e400"),
+                                ("price_per_kg", "1" + "0" * 400)]:
+            with self.subTest(column=column, numeral=numeral[:10]):
+                row = json.dumps(txn(transaction_number="TXN-20261124-HUGE01"))
+                row = row.replace('"%s": "%s"' % (column, TXN_ROW[column]),
+                                  '"%s": %s' % (column, numeral))
+                self.assertIn(numeral, row)
+                r = self.push_raw('{"table":"transactions","data":[%s]}' % row)
+                self.assertValidationFailed(r, "data.0.%s" % column)
+        wire = {"id": 1, "current_stock": "1250.25", "minimum_stock": "100.00",
+                "price_per_kg": "850.50", "notes": None,
+                "created_at": "2026-11-24T14:28:49.000000Z",
+                "updated_at": "2026-11-24T14:28:49.000000Z"}
+        body = json.dumps({"table": "inventory", "data": [wire], "node_id": "n-huge",
+                           "batch_id": "b-huge", "meta": [{"op": "update",
+                                                           "deltas": {"current_stock": "X"}}]})
+        r = self.push_raw(body.replace('"X"', "-1e400"))
+        self.assertValidationFailed(r, "meta.0.deltas.current_stock")
+
     def test_wrong_types_in_other_tables(self):
         user = {"id": 320, "name": "T", "email": "t@slave.test", "password": "$2y$10$x",
                 "role": "cashier", "is_active": "maybe",

@@ -5,6 +5,7 @@ or from the usual build directories when the tests are run by hand. Every server
 environment (no APP_MODE, SYNC_API_KEY or DB_DATABASE leaking in from the caller's shell).
 """
 
+import glob
 import gzip
 import http.client
 import json
@@ -29,10 +30,12 @@ def master_binary():
     path = os.environ.get("RUXX_MASTER_SERVER")
     if path:
         return path
-    for build in ("build", "build-mtest"):
-        candidate = os.path.join(_REPO, build, "master-server", "master-server")
-        if os.access(candidate, os.X_OK):
-            return candidate
+    # By hand: the most recently built binary of any build directory of the checkout.
+    candidates = [path for path in glob.glob(os.path.join(_REPO, "build*", "master-server",
+                                                          "master-server"))
+                  if os.access(path, os.X_OK)]
+    if candidates:
+        return max(candidates, key=os.path.getmtime)
     raise RuntimeError("set RUXX_MASTER_SERVER to the master-server binary")
 
 

@@ -1,0 +1,335 @@
+"""Run the real slave-agent against the real master-server (see docs/TESTING.md, "slave").
+
+- slave_binary() / master_binary(): the binaries under test (RUXX_SLAVE_AGENT and
+  RUXX_MASTER_SERVER, set by ctest; else the newest build found in the repository).
+- start_master(db): a MasterServer (support.master) with the long test key KEY.
+- run_slave(db, master_url, ...): one slave-agent invocation with a clean environment; returns
+  a CompletedProcess (text stdout/stderr) and never hangs past its timeout.
+- sell(), add_user(): writes to a slave (or master) file with sqlite3, exactly as the Laravel
+  app does them (timestamps in Africa/Lagos db text, the sale and the stock decrement in one
+  transaction).
+- closed_port(), ErrorServer, TruncatingServer: fake masters for the failure paths.
+"""
+
+import http.server
+import os
+import random
+import socket
+import sqlite3
+import string
+import subprocess
+import threading
+import unittest
+from datetime import datetime
+
+from . import fixtures
+from . import master as master_mod
+from .master import MasterServer, base_env
+
+# Long enough that the log redactor can mask it everywhere (DESIGN.md section 5).
+KEY = "slave-test-key-7f3a9c2e51"
+
+_REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+_BUILD_DIRS = ("build-stest", "build", "build-mtest")
+SLAVE_TIMEOUT = 60
+
+
+def _newest(relative):
+    found = []
+    for build in _BUILD_DIRS:
+        candidate = os.path.join(_REPO, build, relative)
+        if os.access(candidate, os.X_OK):
+            found.append((os.path.getmtime(candidate), candidate))
+    return max(found)[1] if found else None
+
+
+def slave_binary():
+    """Path of the slave-agent binary under test."""
+    path = os.environ.get("RUXX_SLAVE_AGENT") or _newest(os.path.join("slave-agent", "slave-agent"))
+    if not path:
+        raise RuntimeError("set RUXX_SLAVE_AGENT to the slave-agent binary")
+    return path
+
+
+def master_binary():
+    """Path of the master-server binary under test."""
+    path = os.environ.get("RUXX_MASTER_SERVER") or _newest(
+        os.path.join("master-server", "master-server"))
+    if not path:
+        return master_mod.master_binary()
+    return path
+
+
+class Master(MasterServer):
+    """MasterServer with the binary chosen by master_binary() above and the key KEY."""
+
+    def __init__(self, db, args=(), env=None, key=KEY):
+        super().__init__(db, args=args, env=env, key=key)
+
+    def command(self):
+        return [master_binary(), "--db", self.db, "--listen", "127.0.0.1:0"] + self.args
+
+    @property
+    def url(self):
+        return "http://%s:%d" % (self.host, self.port)
+
+
+def start_master(db, **kw):
+    return Master(db, **kw).start()
+
+
+def run_slave(db, master_url, *args, key=KEY, env=None, once=True, timeout=SLAVE_TIMEOUT,
+              app_mode="slave"):
+    """Runs `slave-agent --db db --master-url master_url [--once] args...` and returns the
+    CompletedProcess. `env` adds environment names (None values remove them); `key` None leaves
+    SYNC_API_KEY out; `app_mode` None leaves APP_MODE out."""
+    extra = {"APP_MODE": app_mode, "SYNC_API_KEY": key}
+    extra.update(env or {})
+    command = [slave_binary()]
+    if db is not None:
+        command += ["--db", db]
+    if master_url is not None:
+        command += ["--master-url", master_url]
+    if once:
+        command.append("--once")
+    command += list(args)
+    return subprocess.run(command, env=base_env(**extra), stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def start_slave_service(db, master_url, *args, key=KEY, env=None):
+    """Starts slave-agent as a service (no --once); returns the Popen (stdout/stderr to pipes)."""
+    extra = {"APP_MODE": "slave", "SYNC_API_KEY": key}
+    extra.update(env or {})
+    command = [slave_binary(), "--db", db, "--master-url", master_url] + list(args)
+    return subprocess.Popen(command, env=base_env(**extra), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def describe(result):
+    """A failure message for a CompletedProcess."""
+    return "exit %r\n--- stdout\n%s\n--- stderr\n%s" % (result.returncode, result.stdout[-4000:],
+                                                        result.stderr[-6000:])
+
+
+# --- app-like writes ----------------------------------------------------------------------------
+
+def now_db():
+    """The current time as the app stores it (Africa/Lagos, 'YYYY-MM-DD HH:MM:SS')."""
+    return datetime.now(fixtures.APP_ZONE).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def txn_number(rng=random):
+    day = datetime.now(fixtures.APP_ZONE).strftime("%Y%m%d")
+    return "TXN-%s-%s" % (day, "".join(rng.choice(string.ascii_uppercase + string.digits)
+                                       for _ in range(6)))
+
+
+def sell(db, kg, price="850.50", cashier_id=2, inventory_id=1, number=None, customer="Walk-in",
+         conn=None, at=None):
+    """A sale as the app makes it: one transaction row and the stock decrement of the inventory
+    row, in one SQLite transaction. Returns the transaction_number."""
+    number = number or txn_number()
+    stamp = at or now_db()
+    total = "%.2f" % (float(kg) * float(price))
+    own = conn is None
+    c = conn or fixtures.open_db(db)
+    try:
+        c.execute("BEGIN IMMEDIATE")
+        c.execute(
+            "INSERT INTO transactions (transaction_number, cashier_id, quantity_kg, price_per_kg, "
+            "total_amount, customer_name, customer_phone, notes, status, created_at, updated_at, "
+            "payment_type) VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, 'completed', ?, ?, 'cash')",
+            (number, cashier_id, kg, price, total, customer, stamp, stamp))
+        if inventory_id is not None:
+            c.execute("UPDATE inventory SET current_stock = current_stock - ?, updated_at = ? "
+                      "WHERE id = ?", (kg, stamp, inventory_id))
+        c.execute("COMMIT")
+    except BaseException:
+        if c.in_transaction:
+            c.execute("ROLLBACK")
+        raise
+    finally:
+        if own:
+            c.close()
+    return number
+
+
+def add_user(db, name, email, role="cashier", at=None):
+    """Inserts a users row as the app does (bcrypt password, timestamps); returns its id."""
+    stamp = at or now_db()
+    conn = fixtures.open_db(db)
+    try:
+        cur = conn.execute(
+            "INSERT INTO users (name, email, email_verified_at, password, role, is_active, "
+            "remember_token, created_at, updated_at) VALUES (?, ?, NULL, ?, ?, 1, NULL, ?, ?)",
+            (name, email, fixtures.PASSWORD_HASH, role, stamp, stamp))
+        return cur.lastrowid
+    finally:
+        conn.close()
+
+
+def rows(db, table, order="id"):
+    """Every row of `table` as a dict, ordered by `order`."""
+    return fixtures.rows_as_dicts(db, 'SELECT * FROM "%s" ORDER BY %s' % (table, order))
+
+
+def stock(db, inventory_id=1):
+    value = fixtures.query(db, "SELECT current_stock FROM inventory WHERE id = ?",
+                           (inventory_id,))
+    return value[0][0] if value else None
+
+
+def comparable(db, table, key):
+    """{identity: row without `id` (for tables whose id the master may reassign) and without
+    remember_token} for comparing a slave's rows with the master's."""
+    out = {}
+    for row in rows(db, table):
+        row = dict(row)
+        row.pop("remember_token", None)
+        out[row[key]] = row
+    return out
+
+
+# --- fake masters -----------------------------------------------------------------------------
+
+def closed_port():
+    """A loopback port nobody listens on (bound, then closed)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class _Quiet(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+class ErrorServer:
+    """An HTTP server answering every request with `status` and a JSON body; counts requests."""
+
+    def __init__(self, status=500):
+        outer = self
+        self.requests = 0
+
+        class Handler(_Quiet):
+            def _answer(self):
+                outer.requests += 1
+                length = int(self.headers.get("Content-Length") or 0)
+                if length:
+                    self.rfile.read(length)
+                body = b'{"error":"Server Error"}'
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = do_HEAD = _answer
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class TruncatingServer:
+    """A socket server that reads a request, sends headers promising Content-Length 1000, then
+    10 bytes, and closes the connection. Counts connections."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.url = "http://127.0.0.1:%d" % self.sock.getsockname()[1]
+        self.connections = 0
+        self._stop = False
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self):
+        while not self._stop:
+            try:
+                client, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            try:
+                client.settimeout(5)
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = client.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+                client.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                               b"Content-Length: 1000\r\n\r\n" + b'{"success"')
+            except OSError:
+                pass
+            finally:
+                try:
+                    client.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                client.close()
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop = True
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+
+
+class SlaveTestCase(unittest.TestCase):
+    """A temporary directory per test (removed at cleanup) and helpers to make databases."""
+
+    def setUp(self):
+        import tempfile
+        import shutil
+        self.tmp = tempfile.mkdtemp(prefix="ruxx-slave-it-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+
+    def path(self, name):
+        return os.path.join(self.tmp, name)
+
+    def master_db(self, name="master.sqlite", seed=True):
+        db = fixtures.make_app_db(self.path(name))
+        if seed:
+            fixtures.seed_php_master(db)
+        return db
+
+    def start_master(self, db, **kw):
+        """A running master on `db`, stopped at cleanup (exit 0 checked)."""
+        server = start_master(db, **kw)
+
+        def stop():
+            try:
+                code = server.stop()
+                self.assertEqual(code, 0, server.stderr_text())
+            finally:
+                server.kill()
+        self.addCleanup(stop)
+        return server
+
+    def sync(self, db, master, *args, expect=0, **kw):
+        """One `--once` run that must exit `expect`; returns the CompletedProcess."""
+        url = master if isinstance(master, str) else master.url
+        result = run_slave(db, url, *args, **kw)
+        self.assertEqual(result.returncode, expect, describe(result))
+        self.assertNotIn(KEY, result.stdout + result.stderr, "the API key leaked")
+        return result

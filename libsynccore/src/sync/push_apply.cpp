@@ -433,6 +433,25 @@ class push_applier {
     return std::nullopt;
   }
 
+  // Version 1 only (a PHP slave, which never renumbers and does not say who it is): its row
+  // whose id is taken at the master by another row was stored under a new id when first
+  // pushed. A repeated push of the same version is recognised by its content (every pushed
+  // column but id, created_at included), so it is not stored a second time.
+  std::optional<row_ref> identical_row(const pending_row& row) {
+    const auto* created = row.decoded.find("created_at");
+    if (!created || !std::holds_alternative<std::string>(*created)) return std::nullopt;
+    auto st = conn_.prepare("SELECT id FROM " + db::quote_identifier(t_.name) +
+                            " WHERE created_at = ? AND id <> ? ORDER BY id");
+    st.bind(1, std::get<std::string>(*created)).bind(2, row.pushed_id);
+    while (st.step()) {
+      const auto candidate = st.column_int64(0);
+      if (same_content(conn_, table_, candidate, row.decoded, {})) {
+        return find_by_id(conn_, t_.name, candidate);
+      }
+    }
+    return std::nullopt;
+  }
+
   void remember_mapping(const pending_row& row, std::int64_t master_id) {
     if (req_.node_id.empty() || !row.has_id) return;
     auto st = conn_.prepare("INSERT OR REPLACE INTO ruxx_sync_id_map (table_name, node_id, "
@@ -504,6 +523,9 @@ class push_applier {
       return with_target(row, *same_id);
     }
     if (auto match = natural_match(row)) return with_target(row, *match);
+    if (same_id) {
+      if (auto copy = identical_row(row)) return with_target(row, *copy);
+    }
     return insert_new(row, index);
   }
 

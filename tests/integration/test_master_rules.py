@@ -300,6 +300,95 @@ class RulesTest(MasterTestCase):
         self.assertEqual(fixtures.query(self.db, "SELECT current_stock FROM inventory WHERE "
                                                  "id = ?", (inv_id,))[0][0], 192)
 
+    def test_delete_after_a_concurrent_master_edit_keeps_the_master_version(self):
+        number = "TXN-20261124-DELCON"
+        self.app_insert("transactions", txn_row(number, "2026-11-24T14:10:00.000000Z"))
+        fixtures.execute(self.db, "UPDATE transactions SET notes = 'edited at the master', "
+                                  "updated_at = '2026-11-24 15:30:00' WHERE "
+                                  "transaction_number = ?", (number,))
+        r = self.push_v2("transactions", [], [], "slave-delcon",
+                         deleted=[{"key": number,
+                                   "base_updated_at": "2026-11-24T14:10:00.000000Z"}])
+        self.assertJsonResponse(r, 200)
+        self.assertIsNone(self.txn(number))
+        logged = self.conflicts("transactions", number)
+        self.assertEqual(len(logged), 1)
+        self.assertEqual(json.loads(logged[0]["losing_row"])["notes"], "edited at the master")
+
+    # --- version 1 (PHP slaves) -------------------------------------------------------------------
+
+    def test_v1_update_keeps_columns_the_php_slave_never_sends(self):
+        fixtures.execute(self.db, "UPDATE users SET remember_token = 'keep-me' WHERE id = 2")
+        users = fixtures.query(self.db, "SELECT count(*) FROM users")[0][0]
+        user = dict(fixtures.pull_capture_rows("users")[1], name="Renamed on the depot",
+                    updated_at="2026-11-24T15:00:00.000000Z")
+        r = self.server.push("users", [user])
+        self.assertEqual(self.assertJsonResponse(r, 200)["synced_count"], 1)
+        got = fixtures.rows_as_dicts(self.db, "SELECT * FROM users WHERE id = 2")[0]
+        self.assertEqual(got["name"], "Renamed on the depot")
+        self.assertEqual(got["updated_at"], "2026-11-24 16:00:00")
+        self.assertEqual(got["password"], fixtures.PASSWORD_HASH)
+        self.assertEqual(got["remember_token"], "keep-me")
+        self.assertEqual(fixtures.query(self.db, "SELECT count(*) FROM users")[0][0], users)
+
+    def test_v1_id_collision_on_an_id_table_never_overwrites(self):
+        master_row = fixtures.rows_as_dicts(self.db,
+                                            "SELECT * FROM inventory_adjustments WHERE id = 1")[0]
+        count = fixtures.query(self.db, "SELECT count(*) FROM inventory_adjustments")[0][0]
+        other = {"id": 1, "user_id": 2, "type": "loss", "quantity_kg": "4.00",
+                 "previous_stock": "40.00", "new_stock": "36.00", "reason": "depot B leak",
+                 "notes": None, "created_at": "2026-11-24T14:31:00.000000Z",
+                 "updated_at": "2026-11-24T14:31:00.000000Z"}
+        r = self.server.push("inventory_adjustments", [other])
+        self.assertEqual(self.assertJsonResponse(r, 200)["synced_count"], 1)
+        self.assertEqual(fixtures.rows_as_dicts(
+            self.db, "SELECT * FROM inventory_adjustments WHERE id = 1")[0], master_row)
+        stored = fixtures.rows_as_dicts(self.db, "SELECT * FROM inventory_adjustments WHERE "
+                                                 "reason = 'depot B leak'")
+        self.assertEqual(len(stored), 1)
+        self.assertNotEqual(stored[0]["id"], 1)
+        self.assertEqual(stored[0]["created_at"], "2026-11-24 15:31:00")
+        self.assertEqual(fixtures.query(self.db, "SELECT count(*) FROM inventory_adjustments")
+                         [0][0], count + 1)
+        # The same push again: recognised, no third row.
+        self.assertJsonResponse(self.server.push("inventory_adjustments", [other]), 200)
+        self.assertEqual(fixtures.query(self.db, "SELECT count(*) FROM inventory_adjustments")
+                         [0][0], count + 1)
+
+    def test_v2_pull_carries_the_password_but_never_remember_token(self):
+        fixtures.execute(self.db, "UPDATE users SET remember_token = 'secret' WHERE id = 1")
+        rows, _, _ = self.drain("users")
+        self.assertTrue(rows)
+        for row in rows:
+            self.assertIn("password", row)
+            self.assertNotIn("remember_token", row)
+        admin = [r for r in rows if r["id"] == 1][0]
+        self.assertEqual(admin["password"], fixtures.PASSWORD_HASH)
+        settings, _, _ = self.drain("company_settings")
+        for row in settings:
+            self.assertNotIn("smtp_password", row)
+        for row in self.server.pull("users").json()["data"]:
+            self.assertFalse({"password", "remember_token"} & set(row))
+
+    def test_a_push_waits_for_the_apps_write_lock(self):
+        conn = fixtures.open_db(self.db)
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("UPDATE inventory SET notes = 'app holds the lock' WHERE id = 1")
+        result = {}
+
+        def push():
+            result["r"] = self.server.push("transactions", [
+                txn_row("TXN-20261124-LOCKED", "2026-11-24T14:45:00.000000Z")])
+        t = threading.Thread(target=push)
+        t.start()
+        t.join(1.5)
+        self.assertTrue(t.is_alive(), "the push did not wait for the lock")
+        conn.execute("COMMIT")
+        conn.close()
+        t.join(30)
+        self.assertEqual(self.assertJsonResponse(result["r"], 200)["synced_count"], 1)
+        self.assertIsNotNone(self.txn("TXN-20261124-LOCKED"))
+
     # --- change capture ---------------------------------------------------------------------------
 
     def test_app_writes_reach_the_next_pull_even_with_an_old_updated_at(self):
@@ -322,6 +411,28 @@ class RulesTest(MasterTestCase):
         # Nothing new: an empty page and the same cursor.
         rows, deleted, again = self.drain("transactions", cursor)
         self.assertEqual((rows, deleted, again), ([], [], cursor))
+
+
+class EmptyMasterTest(MasterTestCase):
+    SEED = False
+
+    def test_company_settings_inserted_only_when_the_master_has_none(self):
+        php = fixtures.capture("push_company_settings.txt")
+        first = json.loads(php["request_body"])["data"][0]
+        r = self.server.push("company_settings", [first])
+        self.assertEqual(self.assertJsonResponse(r, 200)["synced_count"], 1)
+        rows = fixtures.rows_as_dicts(self.db, "SELECT * FROM company_settings")
+        self.assertEqual(len(rows), 1)
+        self.assertEqual(rows[0]["company_name"], "Ruxxen Slave Depot")
+        self.assertEqual(rows[0]["updated_at"], "2026-11-24 15:29:40")
+        second = json.loads(php["request_body"])["data"][1]
+        r = self.server.push("company_settings", [second])
+        self.assertJsonResponse(r, 200)
+        self.assertEqual(fixtures.rows_as_dicts(self.db, "SELECT * FROM company_settings"),
+                         rows)
+        logged = fixtures.rows_as_dicts(self.db, "SELECT * FROM ruxx_sync_conflicts")
+        self.assertEqual([json.loads(c["losing_row"])["company_name"] for c in logged],
+                         ["Ruxxen Slave Depot 2"])
 
 
 class PagingTest(MasterTestCase):

@@ -205,7 +205,8 @@ class PushValidationTest(MasterTestCase):
         for body in bodies:
             with self.subTest(body=body[:60]):
                 r = self.push_raw(body)
-                got = self.assertValidationFailed(r)
+                # As the PHP master (table and data "required"), plus why (docs/PROTOCOL.md).
+                got = self.assertValidationFailed(r, "table", "data", "body")
                 self.assertNoInternals(r)
                 if body is php["request_body"]:
                     # The PHP master's answer, field for field (extra fields allowed).
@@ -376,7 +377,7 @@ class PushValidationTest(MasterTestCase):
             with self.subTest(bytes=bad):
                 body = good.encode().replace(b"ZZZZ", b"A" + bad + b"B")
                 r = self.push_raw(body)
-                self.assertValidationFailed(r)
+                self.assertValidationFailed(r, "table", "data", "body")
                 r.body.decode("utf-8")  # the answer itself is valid UTF-8
 
     def test_invalid_v2_fields(self):

@@ -516,7 +516,11 @@ class push_applier {
       }
       return insert_new(row, index);
     }
-    // Version 1: the same id with the same created_at is the same row.
+    // Version 1. Inventory (master wins): a slave holds the master's rows under the master's
+    // ids, and a PHP slave re-stamps created_at when it stores pulled rows, so the same id is
+    // the same row; the slave's version loses and is logged, never becomes a second row.
+    if (same_id && t_.rule == tables::conflict_rule::master_wins) return with_target(row, *same_id);
+    // Other tables: the same id with the same created_at is the same row.
     const auto* created = row.decoded.find("created_at");
     const auto* created_db = created ? std::get_if<std::string>(created) : nullptr;
     if (same_id && (!created_db || same_id->created_at == *created_db)) {

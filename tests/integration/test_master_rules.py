@@ -331,6 +331,21 @@ class RulesTest(MasterTestCase):
         self.assertEqual(got["remember_token"], "keep-me")
         self.assertEqual(fixtures.query(self.db, "SELECT count(*) FROM users")[0][0], users)
 
+    def test_v1_inventory_push_of_a_master_tank_is_the_same_row(self):
+        # A PHP slave stores pulled rows with its own created_at (slave_sync_run4: SLAVEB
+        # pulled with created_at 14:28:49Z, pushed back with 14:31:11Z). Its edit of the
+        # master's tank loses (master wins) and is logged; it never becomes a second tank.
+        tanks = fixtures.snapshot(self.db, ["inventory"])["inventory"]
+        tank = dict(fixtures.pull_capture_rows("inventory")[0], current_stock="1244.25",
+                    created_at="2026-11-24T14:31:11.000000Z",
+                    updated_at="2026-11-24T14:35:00.000000Z")
+        r = self.server.push("inventory", [tank])
+        self.assertEqual(self.assertJsonResponse(r, 200)["synced_count"], 1)
+        self.assertEqual(fixtures.snapshot(self.db, ["inventory"])["inventory"], tanks)
+        logged = self.conflicts("inventory", "1")
+        self.assertEqual(len(logged), 1)
+        self.assertEqual(json.loads(logged[0]["losing_row"])["current_stock"], "1244.25")
+
     def test_v1_id_collision_on_an_id_table_never_overwrites(self):
         master_row = fixtures.rows_as_dicts(self.db,
                                             "SELECT * FROM inventory_adjustments WHERE id = 1")[0]

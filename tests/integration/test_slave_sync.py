@@ -344,13 +344,29 @@ class CompanySettingsTest(SyncTestCase):
         mdb = self.master_db()
         fixtures.execute(mdb, "DELETE FROM company_settings")
         master = self.start_master(mdb)
-        slave = fixtures.make_app_db(self.path("slave.sqlite"))
-        fixtures.execute(slave, "INSERT INTO company_settings (id, company_name, company_phone, "
-                         "created_at, updated_at) VALUES (1, 'Depot Co', '+234 1', "
-                         "'2026-11-01 08:00:00', '2026-11-01 08:00:00')")
+        slave = self.path("slave.sqlite")
+        self.sync(slave, master)  # recovered: no company settings anywhere yet
+        self.assertEqual(fixtures.query(slave, "SELECT count(*) FROM company_settings"), [(0,)])
+        # The depot's admin fills in the settings page.
+        fixtures.execute(slave, "INSERT INTO company_settings (company_name, company_phone, "
+                         "created_at, updated_at) VALUES ('Depot Co', '+234 1', "
+                         "'2026-11-24 08:00:00', '2026-11-24 08:00:00')")
+        self.sync(slave, master)  # not part of the run job
+        self.assertEqual(fixtures.query(mdb, "SELECT count(*) FROM company_settings"), [(0,)])
+        # Recovery counted as the bootstrap: only --force syncs them again.
         self.sync(slave, master, "--job", "company-settings")
+        self.assertEqual(fixtures.query(mdb, "SELECT count(*) FROM company_settings"), [(0,)])
+        self.sync(slave, master, "--job", "company-settings", "--force")
         self.assertEqual(fixtures.query(mdb, "SELECT company_name, company_phone FROM "
                                         "company_settings"), [("Depot Co", "+234 1")])
+        # From now on the master's row wins: a local edit is replaced on the next forced sync.
+        fixtures.execute(slave, "UPDATE company_settings SET company_name = 'Local edit', "
+                         "updated_at = '2026-11-24 09:00:00'")
+        self.sync(slave, master, "--job", "company-settings", "--force")
+        self.assertEqual(fixtures.query(mdb, "SELECT company_name FROM company_settings"),
+                         [("Depot Co",)])
+        self.assertEqual(fixtures.query(slave, "SELECT company_name FROM company_settings"),
+                         [("Depot Co",)])
 
 
 class WriteDuringSyncTest(SyncTestCase):
@@ -363,6 +379,7 @@ class WriteDuringSyncTest(SyncTestCase):
         self.sync(slave, master)
         # A backlog so the sync takes several batches while the app keeps selling.
         conn = fixtures.open_db(slave)
+        conn.execute("PRAGMA synchronous = OFF")  # only to build the backlog fast
         rng = random.Random(7)
         sold = []
         try:
@@ -384,6 +401,8 @@ class WriteDuringSyncTest(SyncTestCase):
                     sold.append((sell(slave, str(kg), conn=c,
                                       number="TXN-20261124-W%05d" % i), kg))
                     i += 1
+                    # A busy till, not a tight loop that would starve every other writer.
+                    time.sleep(0.003)
             except Exception as e:  # noqa: BLE001 - reported below
                 errors.append(repr(e))
             finally:

@@ -274,6 +274,18 @@ http_response sync_routes::pull(const http_request& request) {
 
   json::value since_echo = since && !since->empty() ? json::value(*since) : json::value(nullptr);
   auto conn = pool_.acquire();
+  if (cursor && cursor->started) {
+    // Sequence numbers only grow, so a cursor past the last one was not issued by this
+    // database (a master restored from a backup or replaced): following it would skip every
+    // change until the sequence caught up, silently.
+    auto last = conn->prepare("SELECT COALESCE(MAX(seq), 0) FROM ruxx_sync_changes");
+    last.step();
+    if (cursor->seq > last.column_int64(0)) {
+      return validation_failed(
+          {{"cursor", "The cursor is not one this master issued (it is ahead of the change "
+                      "log); pull again with an empty cursor."}});
+    }
+  }
   if (cursor) {
     const auto omit = omitted_columns(*table, false);
     auto page = synccore::sync::read_pull_page(*conn, *table, zone_, *cursor, limit, omit);

@@ -428,6 +428,25 @@ class RulesTest(MasterTestCase):
         self.assertEqual((rows, deleted, again), ([], [], cursor))
 
 
+class ReplacedMasterTest(MasterTestCase):
+
+    def test_a_cursor_this_master_never_issued_is_refused(self):
+        # A slave's cursor from before the master database was replaced (restored from an
+        # older backup, a new server): following it would skip every change made until the
+        # sequence catches up. It is refused, so the slave starts over instead.
+        fixtures.execute(self.db, "UPDATE users SET name = name || ''")
+        seq = fixtures.query(self.db, "SELECT max(seq) FROM ruxx_sync_changes")[0][0]
+        self.assertEqual(seq, 2)
+        for cursor in ["c%d" % (seq + 1), "c999999", "s999999-0", "s%d-1" % (seq + 5)]:
+            with self.subTest(cursor=cursor):
+                r = self.assertChangesNothing(
+                    lambda: self.server.pull_v2("users", cursor, 100, "slave-old-cursor"))
+                self.assertValidationFailed(r, "cursor")
+        for cursor in ["c%d" % seq, "c0", "s%d-0" % seq]:
+            with self.subTest(cursor=cursor):
+                self.assertJsonResponse(self.server.pull_v2("users", cursor, 100), 200)
+
+
 class EmptyMasterTest(MasterTestCase):
     SEED = False
 

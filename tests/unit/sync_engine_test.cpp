@@ -1,0 +1,237 @@
+// Unit tests of the sync engine on real SQLite files: the master's push apply and the slave's
+// capture, batches, acknowledgement and pull apply, wired together without HTTP.
+#include <synccore/db/connection.hpp>
+#include <synccore/db/statement.hpp>
+#include <synccore/schema/schema_installer.hpp>
+#include <synccore/sync/change_capture.hpp>
+#include <synccore/sync/pull_apply.hpp>
+#include <synccore/sync/pull_reader.hpp>
+#include <synccore/sync/push_apply.hpp>
+#include <synccore/sync/push_batch.hpp>
+#include <synccore/tables/table_descriptor.hpp>
+#include <synccore/time/app_zone.hpp>
+
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+
+#include "temp_dir.hpp"
+
+namespace json = boost::json;
+using namespace synccore;
+
+namespace {
+
+struct node {
+  db::connection conn;
+  node(const std::filesystem::path& path, sync::node_role role) : conn(path) {
+    schema::ensure_app_tables(conn);
+    schema::ensure_sync_tables(conn);
+    sync::install_change_capture(conn, role);
+  }
+  long long scalar(const std::string& sql) {
+    auto st = conn.prepare(sql);
+    st.step();
+    return st.column_int64(0);
+  }
+  double real(const std::string& sql) {
+    auto st = conn.prepare(sql);
+    st.step();
+    return st.column_double(0);
+  }
+};
+
+const time::app_zone& lagos() {
+  static const time::app_zone zone("Africa/Lagos");
+  return zone;
+}
+
+void seed_users(node& n) {
+  n.conn.execute(
+      "INSERT INTO users (id, name, email, password, created_at, updated_at) VALUES "
+      "(1, 'Admin', 'a@x', 'h', '2026-11-01 08:00:00', '2026-11-01 08:00:00'),"
+      "(2, 'Cashier', 'c@x', 'h', '2026-11-01 08:00:00', '2026-11-01 08:00:00')");
+}
+
+// Pushes every pending batch of `table` from `slave` to `master` and acknowledges it.
+json::object push_all(node& slave, node& master, std::string_view table, const std::string& id) {
+  const auto* t = tables::find_table(table);
+  json::object last;
+  while (auto batch = sync::next_push_batch(slave.conn, lagos(), *t, id, 100,
+                                            sync::push_protocol::v2)) {
+    auto body = json::parse(batch->body).as_object();
+    sync::push_request req;
+    req.table = t;
+    req.data = &body.at("data").as_array();
+    req.meta = &body.at("meta").as_array();
+    req.deleted = &body.at("deleted").as_array();
+    req.node_id = id;
+    req.batch_id = batch->batch_id;
+    auto result = sync::apply_push(master.conn, lagos(), req);
+    REQUIRE(std::holds_alternative<json::object>(result));
+    last = std::get<json::object>(result);
+    sync::acknowledge_push(slave.conn, *batch, last, "2026-11-24 12:00:00");
+  }
+  return last;
+}
+
+// Pulls every page of `table` from `master` into `slave` from the slave's saved cursor.
+void pull_all(node& master, node& slave, std::string_view table) {
+  const auto* t = tables::find_table(table);
+  auto st = slave.conn.prepare("SELECT cursor FROM ruxx_sync_cursors WHERE table_name = ?");
+  st.bind(1, table);
+  auto cursor = *sync::pull_cursor::parse(st.step() ? st.column_string(0) : std::string());
+  for (;;) {
+    auto page = sync::read_pull_page(master.conn, *t, lagos(), cursor, 100, t->never_sent_columns);
+    sync::apply_pull_page(slave.conn, lagos(), *t, page.rows, page.deleted, page.next.text(),
+                          "2026-11-24 12:00:00");
+    cursor = page.next;
+    if (!page.has_more) break;
+  }
+}
+
+}  // namespace
+
+TEST_CASE("rows the agent applies from the master are not captured again", "[sync]") {
+  ruxx_test::temp_dir dir;
+  node master(dir / "m.sqlite", sync::node_role::master);
+  node slave(dir / "s.sqlite", sync::node_role::slave);
+  seed_users(master);
+  pull_all(master, slave, "users");
+  CHECK(slave.scalar("SELECT count(*) FROM users") == 2);
+  CHECK(slave.scalar("SELECT count(*) FROM ruxx_sync_changes") == 0);
+  // The capture switch is back to its default for the app after the agent's transaction.
+  CHECK(slave.scalar("SELECT suppress FROM ruxx_sync_capture") == 0);
+  // A local edit by the app is captured as an update of a row the master knows.
+  slave.conn.execute("UPDATE users SET name = 'Boss' WHERE id = 1");
+  CHECK(slave.scalar("SELECT count(*) FROM ruxx_sync_changes WHERE op = 'update'") == 1);
+}
+
+TEST_CASE("a column the app adds later keeps syncing", "[sync]") {
+  ruxx_test::temp_dir dir;
+  node master(dir / "m.sqlite", sync::node_role::master);
+  node slave(dir / "s.sqlite", sync::node_role::slave);
+  seed_users(master);
+  pull_all(master, slave, "users");
+  for (auto* n : {&master, &slave}) {
+    n->conn.execute("ALTER TABLE transactions ADD COLUMN discount numeric not null default '0'");
+  }
+  slave.conn.execute(
+      "INSERT INTO transactions (transaction_number, cashier_id, quantity_kg, price_per_kg, "
+      "total_amount, discount, created_at, updated_at) VALUES ('TXN-20261124-ADDCOL', 2, 3, 850, "
+      "2550, 12.5, '2026-11-24 10:00:00', '2026-11-24 10:00:00')");
+  push_all(slave, master, "transactions", "node-a");
+  CHECK(master.real("SELECT discount FROM transactions WHERE transaction_number = "
+                    "'TXN-20261124-ADDCOL'") == 12.5);
+}
+
+TEST_CASE("stock deltas of two slaves are both counted and a retried batch only once", "[sync]") {
+  ruxx_test::temp_dir dir;
+  node master(dir / "m.sqlite", sync::node_role::master);
+  node a(dir / "a.sqlite", sync::node_role::slave);
+  node b(dir / "b.sqlite", sync::node_role::slave);
+  master.conn.execute("INSERT INTO inventory (id, current_stock, created_at, updated_at) VALUES "
+                      "(1, 1000, '2026-11-01 08:00:00', '2026-11-01 08:00:00')");
+  pull_all(master, a, "inventory");
+  pull_all(master, b, "inventory");
+  a.conn.execute("UPDATE inventory SET current_stock = current_stock - 5 WHERE id = 1");
+  b.conn.execute("UPDATE inventory SET current_stock = current_stock - 7.25 WHERE id = 1");
+  master.conn.execute("UPDATE inventory SET current_stock = current_stock - 3 WHERE id = 1");
+
+  // Slave A's batch is applied, but its answer is "lost": the batch stays in the outbox.
+  const auto* inv = tables::find_table("inventory");
+  auto batch = sync::next_push_batch(a.conn, lagos(), *inv, "node-a", 100, sync::push_protocol::v2);
+  REQUIRE(batch);
+  auto body = json::parse(batch->body).as_object();
+  sync::push_request req{inv, &body.at("data").as_array(), &body.at("meta").as_array(),
+                         &body.at("deleted").as_array(), "node-a", batch->batch_id};
+  REQUIRE(std::holds_alternative<json::object>(sync::apply_push(master.conn, lagos(), req)));
+  // Another sale happens on A before the retry.
+  a.conn.execute("UPDATE inventory SET current_stock = current_stock - 1 WHERE id = 1");
+  auto answer = push_all(a, master, "inventory", "node-a");  // resends the same batch, then more
+  push_all(b, master, "inventory", "node-b");
+  CHECK(master.real("SELECT current_stock FROM inventory WHERE id = 1") == Approx(983.75));
+  pull_all(master, a, "inventory");
+  pull_all(master, b, "inventory");
+  CHECK(a.real("SELECT current_stock FROM inventory WHERE id = 1") == Approx(983.75));
+  CHECK(b.real("SELECT current_stock FROM inventory WHERE id = 1") == Approx(983.75));
+  CHECK(a.scalar("SELECT count(*) FROM ruxx_sync_counter_deltas") == 0);
+}
+
+TEST_CASE("two slaves creating a user with the same local id get two master rows", "[sync]") {
+  ruxx_test::temp_dir dir;
+  node master(dir / "m.sqlite", sync::node_role::master);
+  node a(dir / "a.sqlite", sync::node_role::slave);
+  node b(dir / "b.sqlite", sync::node_role::slave);
+  seed_users(master);
+  pull_all(master, a, "users");
+  pull_all(master, b, "users");
+  for (auto* n : {&a, &b}) {
+    const std::string who = n == &a ? "a" : "b";
+    n->conn.execute("INSERT INTO users (id, name, email, password, created_at, updated_at) VALUES "
+                    "(3, 'New " + who + "', 'new-" + who + "@x', 'h', '2026-11-24 09:00:00', "
+                    "'2026-11-24 09:00:00')");
+    n->conn.execute("INSERT INTO transactions (transaction_number, cashier_id, quantity_kg, "
+                    "price_per_kg, total_amount, created_at, updated_at) VALUES ('TXN-" + who +
+                    "', 3, 1, 850, 850, '2026-11-24 09:05:00', '2026-11-24 09:05:00')");
+  }
+  push_all(a, master, "users", "node-a");
+  auto answer = push_all(b, master, "users", "node-b");
+  CHECK(answer.at("results").as_array()[0].as_object().at("status").as_string() == "reassigned");
+  CHECK(master.scalar("SELECT count(*) FROM users") == 4);
+  const auto b_id = master.scalar("SELECT id FROM users WHERE email = 'new-b@x'");
+  CHECK(b_id != 3);
+  // B renumbered its user and the sale that points at it; the sale reaches the master intact.
+  CHECK(b.scalar("SELECT cashier_id FROM transactions WHERE transaction_number = 'TXN-b'") == b_id);
+  push_all(a, master, "transactions", "node-a");
+  push_all(b, master, "transactions", "node-b");
+  CHECK(master.scalar("SELECT cashier_id FROM transactions WHERE transaction_number = 'TXN-b'") ==
+        b_id);
+  CHECK(master.scalar("SELECT cashier_id FROM transactions WHERE transaction_number = 'TXN-a'") == 3);
+}
+
+TEST_CASE("last writer wins by updated_at; a tie keeps the master's row; losers are logged",
+          "[sync]") {
+  ruxx_test::temp_dir dir;
+  node master(dir / "m.sqlite", sync::node_role::master);
+  node slave(dir / "s.sqlite", sync::node_role::slave);
+  seed_users(master);
+  pull_all(master, slave, "users");
+  slave.conn.execute("UPDATE users SET name = 'Slave tie', updated_at = '2026-11-24 10:00:00' "
+                     "WHERE id = 1");
+  master.conn.execute("UPDATE users SET name = 'Master tie', updated_at = '2026-11-24 10:00:00' "
+                      "WHERE id = 1");
+  push_all(slave, master, "users", "node-a");
+  CHECK(master.scalar("SELECT count(*) FROM users WHERE name = 'Master tie'") == 1);
+  CHECK(master.scalar("SELECT count(*) FROM ruxx_sync_conflicts WHERE origin_node = 'node-a'") == 1);
+  // The losing slave receives the winner on its next pull.
+  pull_all(master, slave, "users");
+  CHECK(slave.scalar("SELECT count(*) FROM users WHERE name = 'Master tie'") == 1);
+  // A newer slave edit wins.
+  slave.conn.execute("UPDATE users SET name = 'Slave newer', updated_at = '2026-11-24 11:00:00' "
+                     "WHERE id = 1");
+  push_all(slave, master, "users", "node-a");
+  CHECK(master.scalar("SELECT count(*) FROM users WHERE name = 'Slave newer'") == 1);
+}
+
+TEST_CASE("deletes travel both ways and a new local row is never sent as a delete", "[sync]") {
+  ruxx_test::temp_dir dir;
+  node master(dir / "m.sqlite", sync::node_role::master);
+  node slave(dir / "s.sqlite", sync::node_role::slave);
+  seed_users(master);
+  master.conn.execute("INSERT INTO inventory_adjustments (id, user_id, type, quantity_kg, "
+                      "previous_stock, new_stock, reason, created_at, updated_at) VALUES (1, 1, "
+                      "'loss', 1, 10, 9, 'Leak', '2026-11-01 08:00:00', '2026-11-01 08:00:00'), (2, 1, "
+                      "'loss', 1, 9, 8, 'Leak', '2026-11-01 08:00:00', '2026-11-01 08:00:00')");
+  pull_all(master, slave, "users");
+  pull_all(master, slave, "inventory_adjustments");
+  slave.conn.execute("DELETE FROM inventory_adjustments WHERE id = 1");
+  master.conn.execute("DELETE FROM inventory_adjustments WHERE id = 2");
+  // A row created and deleted locally before any push leaves no trace.
+  slave.conn.execute("INSERT INTO inventory_adjustments (id, user_id, type, quantity_kg, "
+                     "previous_stock, new_stock, reason) VALUES (50, 1, 'loss', 1, 1, 0, 'x')");
+  slave.conn.execute("DELETE FROM inventory_adjustments WHERE id = 50");
+  push_all(slave, master, "inventory_adjustments", "node-a");
+  pull_all(master, slave, "inventory_adjustments");
+  CHECK(master.scalar("SELECT count(*) FROM inventory_adjustments") == 0);
+  CHECK(slave.scalar("SELECT count(*) FROM inventory_adjustments") == 0);
+}

@@ -102,6 +102,7 @@ class Master:
         try:
             self.proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
+            log("master-server %d did not stop within 60 s; killing it" % self.proc.pid)
             self.proc.kill()
             self.proc.wait()
         self.log.close()
@@ -130,7 +131,8 @@ def run_timed(cmd, env=None, stdout_path=None, stderr_path=None):
 
 
 def curl(url, out_path, data_path=None, compressed=False):
-    cmd = ["curl", "-sS", "-o", out_path, "-w", "%{http_code} %{time_total} %{size_download}",
+    cmd = ["curl", "-sS", "--max-time", "300", "-o", out_path,
+           "-w", "%{http_code} %{time_total} %{size_download}",
            "-H", "X-Sync-API-Key: " + KEY]
     if compressed:
         cmd.append("--compressed")
@@ -164,7 +166,7 @@ class Bench:
         self.db_exe = os.path.join(b, "bench", "ruxx_bench_db")
         for exe in (self.master_exe, self.slave_exe, self.db_exe):
             if not os.access(exe, os.X_OK):
-                sys.exit("missing %s: build the targets master-server slave-agent ruxx_bench_db" % exe)
+                sys.exit("missing %s: build master-server slave-agent ruxx_bench_db" % exe)
         self.results = {}
         self.master_log = os.path.join(self.work, "master.log")
         self.slave_log = os.path.join(self.work, "slave.log")
@@ -298,9 +300,11 @@ class Bench:
                 v //= 36
             ts = "2030-01-%02dT%02d:%02d:%02d.000000Z" % (1 + day % 28, 8 + (k % 600) // 60,
                                                           k % 60, (k * 7) % 60)
-            return {"id": 500000 + k, "transaction_number": "TXN-203001%02d-%s" % (1 + day % 28, suffix),
-                    "cashier_id": 1 + k % 20, "quantity_kg": "%.2f" % (1 + (k % 400) / 10),
-                    "price_per_kg": "850.50", "total_amount": "%.2f" % ((1 + (k % 400) / 10) * 850.5),
+            number = "TXN-203001%02d-%s" % (1 + day % 28, suffix)
+            qty = 1 + (k % 400) / 10
+            return {"id": 500000 + k, "transaction_number": number,
+                    "cashier_id": 1 + k % 20, "quantity_kg": "%.2f" % qty,
+                    "price_per_kg": "850.50", "total_amount": "%.2f" % (qty * 850.5),
                     "customer_name": "Walk-in %d" % (k % 97), "customer_phone": None,
                     "notes": "pushed by the benchmark" if k % 5 == 0 else None,
                     "status": "completed", "created_at": ts, "updated_at": ts,
@@ -410,13 +414,15 @@ class Bench:
                         if code != 0:
                             raise RuntimeError("bare-insert failed: " + out)
                         got["bare"] = s
-                        got["bare_inner"] = float(re.search(r"insert_seconds=([\d.e-]+)", out).group(1))
+                        inner = re.search(r"insert_seconds=([\d.e-]+)", out).group(1)
+                        got["bare_inner"] = float(inner)
                     else:
                         remove_db(slave)
                         m.reset_hwm()
                         s, code, maxrss, out = self.run_slave(m, slave)
                         if code != 0:
-                            raise RuntimeError("recovery failed (exit %d), see %s" % (code, self.slave_log))
+                            raise RuntimeError("recovery failed (exit %d), see %s" %
+                                               (code, self.slave_log))
                         got["rec"] = s
                         got["rss"] = maxrss / 1024
                         got["mhwm"] = m.hwm_kib() / 1024
@@ -475,7 +481,8 @@ class Bench:
             finally:
                 m.stop()
             if code != 0:
-                raise RuntimeError("incremental sync failed (exit %d), see %s" % (code, self.slave_log))
+                raise RuntimeError("incremental sync failed (exit %d), see %s" %
+                                   (code, self.slave_log))
             line = re.search(r"^transactions\s+(\d+)\s+(\d+)\s+(\d+)", out, re.M)
             if not line or int(line.group(1)) != 100 or int(line.group(3)) < 100:
                 raise RuntimeError("unexpected summary: " + out)

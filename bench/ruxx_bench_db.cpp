@@ -67,7 +67,8 @@ std::string date_text(std::int64_t days) {
 
 std::string time_text(std::int64_t second_of_day) {
   char buf[16];
-  std::snprintf(buf, sizeof buf, "%02lld:%02lld:%02lld", static_cast<long long>(second_of_day / 3600),
+  std::snprintf(buf, sizeof buf, "%02lld:%02lld:%02lld",
+                static_cast<long long>(second_of_day / 3600),
                 static_cast<long long>(second_of_day / 60 % 60),
                 static_cast<long long>(second_of_day % 60));
   return buf;
@@ -87,7 +88,9 @@ std::string suffix_text(std::int64_t slot, std::int64_t day) {
   return out;
 }
 
-double round2(double v) { return static_cast<double>(static_cast<std::int64_t>(v * 100 + 0.5)) / 100; }
+double round2(double v) {
+  return static_cast<double>(static_cast<std::int64_t>(v * 100 + 0.5)) / 100;
+}
 
 void seed(const fs::path& path, std::int64_t users, std::int64_t transactions,
           std::int64_t inventory) {
@@ -129,7 +132,8 @@ void seed(const fs::path& path, std::int64_t users, std::int64_t transactions,
       const std::int64_t day = (id - 1) / 1000;
       const std::int64_t slot = (id - 1) % 1000;
       const std::string day_text = date_text(day);
-      const std::string compact = day_text.substr(0, 4) + day_text.substr(5, 2) + day_text.substr(8, 2);
+      const std::string compact =
+          day_text.substr(0, 4) + day_text.substr(5, 2) + day_text.substr(8, 2);
       const double qty = 1.0 + static_cast<double>(id % 5000) / 100.0;
       const double price = 850.0 + static_cast<double>(id % 3) * 0.25;
       const std::string at = day_text + " " + time_text(6 * 3600 + slot * 50);

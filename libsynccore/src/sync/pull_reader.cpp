@@ -150,7 +150,11 @@ v1_row_stream::~v1_row_stream() = default;
 
 bool v1_row_stream::next_chunk(std::string& out, std::size_t target_bytes) {
   auto& s = *state_;
-  while (!s.done && out.size() < target_bytes) {
+  // Every call appends at least one row while rows remain, so a caller that keeps its whole
+  // answer in `out` (already past `target_bytes`) still makes progress instead of spinning.
+  bool first = true;
+  while (!s.done && (first || out.size() < target_bytes)) {
+    first = false;
     if (!s.statement.step()) {
       s.done = true;
       break;

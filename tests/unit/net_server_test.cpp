@@ -547,6 +547,14 @@ TEST_CASE("run_until_signal returns on SIGTERM and on request_stop", "[net][serv
     REQUIRE(result.wait_for(5s) == std::future_status::ready);
     CHECK(result.get() == SIGTERM);
   }
+  SECTION("stop() from another thread") {
+    running_server s(test_options(), echo_handler);
+    auto result = std::async(std::launch::async, [&] { return s.server.run_until_signal(); });
+    std::this_thread::sleep_for(100ms);
+    s.server.stop();
+    REQUIRE(result.wait_for(5s) == std::future_status::ready);
+    CHECK(result.get() == 0);
+  }
   SECTION("request_stop from a handler") {
     http_server* self = nullptr;
     running_server s(test_options(), [&](const http_request&) {

@@ -145,14 +145,21 @@ listen_endpoint http_server::start() {
 }
 
 void http_server::stop() {
-  const std::lock_guard lock(impl_->mutex);
-  if (!impl_->running) return;
-  impl_->shut_down();
-  impl_->ctx->log(log_level::info, "HTTP server stopped");
+  {
+    const std::lock_guard lock(impl_->mutex);
+    if (!impl_->running) return;
+    impl_->shut_down();
+    impl_->ctx->log(log_level::info, "HTTP server stopped");
+  }
+  request_stop();  // a run_until_signal() waiting in another thread returns too
 }
 
 int http_server::run_until_signal() {
-  if (!impl_->running) throw std::logic_error("http_server::run_until_signal() before start()");
+  {
+    const std::lock_guard lock(impl_->mutex);
+    if (!impl_->started) throw std::logic_error("http_server::run_until_signal() before start()");
+    if (!impl_->running) return 0;  // already stopped
+  }
   asio::signal_set signals(impl_->ioc, SIGINT, SIGTERM);
   signals.async_wait([this](boost::system::error_code ec, int signal_number) {
     if (ec) return;

@@ -105,9 +105,9 @@ class http_server {
   // REQUIRES: not called from a handler (it would wait for itself); use request_stop() there.
   void stop();
 
-  // Blocks until SIGINT or SIGTERM arrives or request_stop() is called, then stop()s the server.
-  // Returns the signal number, or 0 after request_stop(). The signal handlers are installed for
-  // the duration of the call only.
+  // Blocks until SIGINT or SIGTERM arrives or request_stop() or stop() is called, then stop()s
+  // the server. Returns the signal number, or 0 otherwise. The signal handlers are installed
+  // for the duration of the call only.
   // REQUIRES: start() succeeded; called from one thread at a time.
   int run_until_signal();
 

@@ -15,8 +15,8 @@ import time
 import unittest
 
 from support import fixtures
-from support.slave_support import (KEY, SlaveTestCase, add_user, comparable, describe, rows,
-                                   run_slave, sell, stock)
+from support.slave_support import (KEY, SlaveTestCase, add_user, comparable, describe, now_db,
+                                   rows, run_slave, sell, stock)
 
 # Columns that never travel to a slave (DESIGN.md section 2 and the table descriptors).
 NEVER_ON_SLAVE = {"users": {"remember_token"}, "company_settings": {"smtp_password"}}
@@ -367,6 +367,91 @@ class CompanySettingsTest(SyncTestCase):
                          [("Depot Co",)])
         self.assertEqual(fixtures.query(slave, "SELECT company_name FROM company_settings"),
                          [("Depot Co",)])
+
+
+class UncapturedChangesTest(SyncTestCase):
+    """Rows the app wrote while no capture trigger existed: a depot database that was in use
+    before the agent was installed, and a Laravel migration that rebuilt a table (SQLite drops
+    the table's triggers with it). They must still reach the master."""
+
+    def setUp(self):
+        super().setUp()
+        self.mdb = self.master_db()
+        self.master = self.start_master(self.mdb)
+
+    def rebuild_table(self, db, table):
+        """What Laravel's SQLite grammar does to change a column: copy, drop, rename."""
+        conn = fixtures.open_db(db)
+        try:
+            sql = conn.execute("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?",
+                               (table,)).fetchone()[0]
+            indexes = [r[0] for r in conn.execute(
+                "SELECT sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = ? AND sql "
+                "IS NOT NULL", (table,))]
+            conn.execute("PRAGMA foreign_keys = OFF")
+            conn.execute("BEGIN")
+            conn.execute(sql.replace('"%s"' % table, '"__temp__%s"' % table, 1))
+            conn.execute('INSERT INTO "__temp__%s" SELECT * FROM "%s"' % (table, table))
+            conn.execute('DROP TABLE "%s"' % table)
+            conn.execute('ALTER TABLE "__temp__%s" RENAME TO "%s"' % (table, table))
+            for index in indexes:
+                conn.execute(index)
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+
+    def test_sales_made_after_a_migration_dropped_the_triggers_reach_the_master(self):
+        slave = self.path("slave.sqlite")
+        self.sync(slave, self.master)
+        self.rebuild_table(slave, "transactions")
+        self.assertEqual(fixtures.query(slave, "SELECT count(*) FROM sqlite_schema WHERE type = "
+                                        "'trigger' AND tbl_name = 'transactions'"), [(0,)])
+        number = sell(slave, "4")  # the app goes on selling before the agent's next run
+        fixtures.execute(slave, "UPDATE transactions SET status = 'refunded', updated_at = ? "
+                         "WHERE transaction_number = 'TXN-20261124-FSFKFL'", (now_db(),))
+        result = self.sync(slave, self.master)
+        self.assertIn("reinstalling", result.stderr)
+        self.master_row(self.mdb, number)
+        self.assertEqual(fixtures.query(self.mdb, "SELECT status FROM transactions WHERE "
+                                        "transaction_number = 'TXN-20261124-FSFKFL'"),
+                         [("refunded",)])
+        self.assertAlmostEqual(stock(self.mdb), 1250.25 - 4, places=6)
+        self.assertSameAsMaster(slave, self.mdb)
+        # Captured again from now on; nothing is pushed twice.
+        n2 = sell(slave, "1")
+        self.sync(slave, self.master)
+        self.master_row(self.mdb, n2)
+        self.assertEqual(fixtures.query(self.mdb, "SELECT count(*) FROM transactions")[0][0], 3)
+
+    def test_a_depot_database_in_use_before_the_agent_pushes_its_rows(self):
+        slave = fixtures.make_app_db(self.path("depot.sqlite"))
+        conn = fixtures.open_db(slave)
+        try:
+            conn.execute("INSERT INTO users (id, name, email, password, role, is_active, "
+                         "created_at, updated_at) VALUES (1, 'Depot Admin', 'admin@depot.test', "
+                         "?, 'admin', 1, '2026-11-01 08:00:00', '2026-11-01 08:00:00')",
+                         (fixtures.PASSWORD_HASH,))
+            conn.execute("INSERT INTO inventory (id, current_stock, created_at, updated_at) "
+                         "VALUES (1, 300, '2026-11-01 08:00:00', '2026-11-01 08:00:00')")
+            conn.execute("INSERT INTO inventory_adjustments (id, user_id, type, quantity_kg, "
+                         "previous_stock, new_stock, reason, created_at, updated_at) VALUES "
+                         "(1, 1, 'addition', 300, 0, 300, 'first fill', '2026-11-01 08:05:00', "
+                         "'2026-11-01 08:05:00')")
+        finally:
+            conn.close()
+        number = sell(slave, "10", cashier_id=1, at="2026-11-02 10:00:00")
+        self.sync(slave, self.master)
+        users = {r["email"]: r["id"] for r in rows(self.mdb, "users")}
+        self.assertIn("admin@depot.test", users)
+        depot_admin = users["admin@depot.test"]
+        self.assertNotIn(depot_admin, (1, 2), "the master's own users keep their ids")
+        self.assertEqual(self.master_row(self.mdb, number)["cashier_id"], depot_admin)
+        adjustments = fixtures.query(self.mdb, "SELECT user_id FROM inventory_adjustments WHERE "
+                                     "reason = 'first fill'")
+        self.assertEqual(adjustments, [(depot_admin,)])
+        # The depot now holds the master's rows and its own, under the master's ids.
+        self.sync(slave, self.master)
+        self.assertSameAsMaster(slave, self.mdb)
 
 
 class WriteDuringSyncTest(SyncTestCase):

@@ -12,8 +12,9 @@ import time
 import unittest
 
 from support import fixtures
-from support.slave_support import (KEY, ErrorServer, SlaveTestCase, TruncatingServer,
-                                   closed_port, describe, run_slave, sell, stock)
+from support.slave_support import (KEY, ErrorServer, LosingProxy, SilentServer, SlaveTestCase,
+                                   TruncatingServer, closed_port, describe, run_slave, sell,
+                                   stock)
 
 FAST = ("--retries", "2", "--timeout", "5")
 
@@ -97,6 +98,38 @@ class MasterFailureTest(FailureTestCase):
         self.assertSlaveUnchanged()
         self.sync(self.slave, self.master)
         self.assertEqual(fixtures.query(self.mdb, "SELECT count(*) FROM transactions")[0][0], 2)
+
+    def test_a_master_that_never_answers_times_out_with_3(self):
+        with SilentServer() as server:
+            self.run_expect(3, self.slave, server.url, "--retries", "2", "--timeout", "2",
+                            max_seconds=25)
+        self.assertSlaveUnchanged()
+
+    def assertSaleCountedOnce(self):
+        self.assertEqual(fixtures.query(self.mdb, "SELECT count(*) FROM transactions")[0][0], 2)
+        self.assertAlmostEqual(stock(self.mdb), 1250.25 - 2, places=6)
+        self.assertAlmostEqual(stock(self.slave), 1250.25 - 2, places=6)
+        self.assertEqual(fixtures.query(self.slave, "SELECT count(*) FROM ruxx_sync_changes"),
+                         [(0,)])
+
+    def test_push_answers_lost_on_the_way_back_are_retried_and_applied_once(self):
+        # Every first attempt of a push reaches the master, which applies it; its answer is lost.
+        with LosingProxy(self.master.host, self.master.port,
+                         lambda method, path, i: method == "POST" and i % 2 == 0) as proxy:
+            self.run_expect(0, self.slave, proxy.url, *FAST)
+            self.assertGreaterEqual(len(proxy.lost), 2, proxy.seen)
+        self.assertSaleCountedOnce()
+        self.sync(self.slave, self.master)
+        self.assertSaleCountedOnce()
+
+    def test_a_batch_whose_answers_were_all_lost_is_applied_once_by_a_later_run(self):
+        with LosingProxy(self.master.host, self.master.port,
+                         lambda method, path, i: method == "POST") as proxy:
+            self.run_expect(3, self.slave, proxy.url, *FAST, max_seconds=30)
+            self.assertGreaterEqual(len(proxy.lost), 1)
+        # The master applied the batch; the slave still has it in its outbox and resends it.
+        self.sync(self.slave, self.master)
+        self.assertSaleCountedOnce()
 
     def test_a_fresh_slave_with_the_master_down_keeps_nothing_half_made(self):
         fresh = self.path("fresh.sqlite")

@@ -8,7 +8,8 @@
 - sell(), add_user(): writes to a slave (or master) file with sqlite3, exactly as the Laravel
   app does them (timestamps in Africa/Lagos db text, the sale and the stock decrement in one
   transaction).
-- closed_port(), ErrorServer, TruncatingServer: fake masters for the failure paths.
+- closed_port(), ErrorServer, TruncatingServer, SilentServer: fake masters for the failure
+  paths; LosingProxy: a real master whose answers to chosen requests are lost on the way back.
 """
 
 import http.server
@@ -288,6 +289,145 @@ class TruncatingServer:
 
     def __exit__(self, *exc):
         self._stop = True
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+
+
+class SilentServer:
+    """Accepts connections and never answers (a master that hangs)."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.url = "http://127.0.0.1:%d" % self.sock.getsockname()[1]
+        self.clients = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self):
+        while True:
+            try:
+                client, _ = self.sock.accept()
+            except OSError:
+                return
+            self.clients.append(client)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+        for c in self.clients:
+            c.close()
+
+
+def _read_request(sock):
+    """One HTTP request with a Content-Length body (or none) from `sock`: (head, body), or
+    None when the peer closed first."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return None
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value.strip())
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return None
+        body += chunk
+    return head, body
+
+
+class LosingProxy:
+    """A proxy in front of a real master that forwards every request, one per connection, and
+    throws away the master's answer to the requests `lose(method, target, index)` picks (index:
+    how many requests with that method and path came before): the master applied the request,
+    the slave never hears of it. Counts requests per (method, path)."""
+
+    def __init__(self, host, port, lose):
+        self.upstream = (host, port)
+        self.lose = lose
+        self.seen = {}
+        self.lost = []
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.url = "http://127.0.0.1:%d" % self.sock.getsockname()[1]
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self):
+        while True:
+            try:
+                client, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._handle, args=(client,), daemon=True).start()
+
+    def _handle(self, client):
+        try:
+            client.settimeout(30)
+            request = _read_request(client)
+            if request is None:
+                return
+            head, body = request
+            lines = head.split(b"\r\n")
+            method, target, _ = lines[0].decode("latin-1").split(" ", 2)
+            path = target.split("?", 1)[0]
+            with self.lock:
+                index = self.seen.get((method, path), 0)
+                self.seen[(method, path)] = index + 1
+            kept = [l for l in lines[1:] if not l.lower().startswith(b"connection:")]
+            upstream_head = b"\r\n".join([lines[0]] + kept + [b"Connection: close"])
+            up = socket.create_connection(self.upstream, timeout=30)
+            try:
+                up.sendall(upstream_head + b"\r\n\r\n" + body)
+                answer = b""
+                while True:
+                    chunk = up.recv(65536)
+                    if not chunk:
+                        break
+                    answer += chunk
+            finally:
+                up.close()
+            if self.lose(method, path, index):
+                with self.lock:
+                    self.lost.append((method, target))
+                return  # the answer is lost on the way back
+            client.sendall(answer)
+        except OSError:
+            pass
+        finally:
+            try:
+                client.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            client.close()
+
+    def count(self, method, path):
+        with self.lock:
+            return self.seen.get((method, path), 0)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
         try:
             self.sock.shutdown(socket.SHUT_RDWR)
         except OSError:

@@ -308,6 +308,69 @@ class SalesTest(SyncTestCase):
             self.assertEqual(fixtures.query(db, "PRAGMA foreign_key_check"), [])
 
 
+class ConflictTest(SyncTestCase):
+    """Last writer wins by updated_at; a tie keeps the master's row; every losing version is in
+    the master's conflict log with its origin, and the slave ends up with the winner."""
+
+    def setUp(self):
+        super().setUp()
+        self.mdb = self.master_db()
+        self.master = self.start_master(self.mdb)
+        self.slave = self.path("slave.sqlite")
+        self.sync(self.slave, self.master)
+        self.node = fixtures.query(self.slave, "SELECT value FROM ruxx_sync_meta WHERE key = "
+                                   "'node_id'")[0][0]
+
+    def conflicts(self, table):
+        return fixtures.rows_as_dicts(self.mdb, "SELECT * FROM ruxx_sync_conflicts WHERE "
+                                      "table_name = ? ORDER BY id", (table,))
+
+    def test_the_newer_slave_edit_wins_and_the_master_version_is_logged(self):
+        fixtures.execute(self.slave, "UPDATE transactions SET notes = 'slave edit', updated_at = "
+                         "'2026-11-24 16:00:00' WHERE transaction_number = 'TXN-20261124-FSFKFL'")
+        fixtures.execute(self.mdb, "UPDATE transactions SET customer_name = 'Master edit', "
+                         "updated_at = '2026-11-24 15:50:00' WHERE transaction_number = "
+                         "'TXN-20261124-FSFKFL'")
+        self.sync(self.slave, self.master)
+        for db in (self.mdb, self.slave):
+            self.assertEqual(fixtures.query(db, "SELECT customer_name, notes, updated_at FROM "
+                                            "transactions"),
+                             [("Ada", "slave edit", "2026-11-24 16:00:00")], db)
+        logged = self.conflicts("transactions")
+        self.assertEqual(len(logged), 1, logged)
+        self.assertEqual(logged[0]["row_key"], "TXN-20261124-FSFKFL")
+        self.assertIn("Master edit", logged[0]["losing_row"])
+
+    def test_the_newer_master_edit_wins_and_the_slave_version_is_logged(self):
+        fixtures.execute(self.slave, "UPDATE users SET name = 'Slave name', updated_at = "
+                         "'2026-11-24 15:40:00' WHERE id = 2")
+        fixtures.execute(self.mdb, "UPDATE users SET name = 'Master name', updated_at = "
+                         "'2026-11-24 15:45:00' WHERE id = 2")
+        self.sync(self.slave, self.master)
+        for db in (self.mdb, self.slave):
+            self.assertEqual(fixtures.query(db, "SELECT name, updated_at FROM users WHERE id = 2"),
+                             [("Master name", "2026-11-24 15:45:00")], db)
+        logged = self.conflicts("users")
+        self.assertEqual(len(logged), 1, logged)
+        self.assertEqual(logged[0]["origin_node"], self.node)
+        self.assertIn("Slave name", logged[0]["losing_row"])
+        self.assertEqual(fixtures.query(self.slave, "SELECT count(*) FROM ruxx_sync_changes"),
+                         [(0,)])
+
+    def test_a_tie_keeps_the_master_row_on_both_sides(self):
+        fixtures.execute(self.slave, "UPDATE inventory_adjustments SET notes = 'slave', "
+                         "updated_at = '2026-11-24 15:45:00' WHERE id = 1")
+        fixtures.execute(self.mdb, "UPDATE inventory_adjustments SET notes = 'master', "
+                         "updated_at = '2026-11-24 15:45:00' WHERE id = 1")
+        self.sync(self.slave, self.master)
+        for db in (self.mdb, self.slave):
+            self.assertEqual(fixtures.query(db, "SELECT notes FROM inventory_adjustments"),
+                             [("master",)], db)
+        logged = self.conflicts("inventory_adjustments")
+        self.assertEqual(len(logged), 1, logged)
+        self.assertIn("slave", logged[0]["losing_row"])
+
+
 class CompanySettingsTest(SyncTestCase):
 
     def test_company_settings_sync_once_and_again_with_force(self):

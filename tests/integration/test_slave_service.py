@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from support import fixtures
 from support.slave_support import (KEY, SlaveTestCase, describe, run_slave, sell,
-                                   start_slave_service)
+                                   start_slave_service, stock)
 
 LINE = re.compile(r"^(run|company-settings) (\d{4}-\d{2}-\d{2} \d{2}:\d{2})$")
 
@@ -79,6 +79,26 @@ class ServiceTest(SlaveTestCase):
         self.assertIn(r.returncode, (0, 6), describe(r))
         out, err = self.stop_service(proc)
         self.assertIn("started as a service", err)
+
+    def test_sigterm_during_a_long_sync_stops_promptly_and_loses_nothing(self):
+        conn = fixtures.open_db(self.slave)
+        conn.execute("PRAGMA synchronous = OFF")
+        try:
+            numbers = [sell(self.slave, "0.5", conn=conn, number="TXN-20261124-T%05d" % i)
+                       for i in range(4000)]
+        finally:
+            conn.close()
+        proc = self.start_service("--page-rows", "100")
+        self.assertTrue(wait_for(lambda: proc.poll() is not None or fixtures.query(
+            self.mdb, "SELECT count(*) FROM transactions")[0][0] > 1, 20, step=0.02))
+        self.stop_service(proc)
+        # Whatever the service had done, the next run finishes the job: every sale once.
+        self.sync(self.slave, self.master)
+        at_master = dict(fixtures.query(self.mdb, "SELECT transaction_number, count(*) FROM "
+                                        "transactions GROUP BY transaction_number"))
+        self.assertEqual([n for n in numbers if at_master.get(n) != 1], [])
+        self.assertAlmostEqual(stock(self.mdb), 1250.25 - 2000, places=4)
+        self.assertAlmostEqual(stock(self.slave), 1250.25 - 2000, places=4)
 
     def test_sigint_also_stops_the_service(self):
         proc = self.start_service()

@@ -52,6 +52,20 @@ bool local_is_newer(const time::app_zone& zone, const row_ref& local,
   return l && r && *l > *r;
 }
 
+// A version-1 (PHP) master hides some columns from its answers (users.password). A new row
+// still needs a value for each of them that is NOT NULL without a default: it gets an empty
+// string, which Laravel's hasher never accepts as a password, until the real value arrives
+// (an update keeps whatever the row holds).
+void fill_withheld_columns(const schema::table_schema& table, const tables::table_descriptor& t,
+                           codec::decoded_row& row) {
+  for (const auto& column : table.columns) {
+    if (!column.required_on_insert() || row.find(column.name)) continue;
+    for (auto hidden : t.hidden_from_v1_columns) {
+      if (hidden == column.name) row.values.push_back({&column, std::string()});
+    }
+  }
+}
+
 }  // namespace
 
 pull_apply_stats apply_pull_page(db::connection& conn, const time::app_zone& zone,
@@ -129,6 +143,7 @@ pull_apply_stats apply_pull_page(db::connection& conn, const time::app_zone& zon
         }
         if (seen_ids) seen_ids->insert(local->id);
       } else {
+        fill_withheld_columns(table, t, *decoded);
         const bool keep_id = t.master_assigns_id || !find_by_id(conn, t.name, master_id);
         const auto id = writer.insert(*decoded, keep_id && master_id > 0);
         if (seen_ids) seen_ids->insert(id);

@@ -418,10 +418,24 @@ class push_applier {
   expected<row_result> apply_by_natural_identity(const pending_row& row, std::size_t index) {
     const auto existing = find_by_identity(conn_, t_, row.key);
     if (existing) return apply_rule(row, *existing);
+    // An edit of a row deleted on the master (a slave offline meanwhile) does not bring it
+    // back: the delete reaches that slave with its next pull. As for id-identified tables.
+    if (row.meta.op == "update" && deleted_on_master(row.key)) {
+      const std::string reason = "the row was deleted on the master";
+      log_conflict(row.key, origin_, reason, json::serialize(*row.raw), std::nullopt);
+      return row_result{"conflict", row.pushed_id, reason};
+    }
     // Ids of naturally identified rows are local to each node: the master numbers its own.
     auto r = insert(row, index, false);
     if (r) r->status = "applied";
     return r;
+  }
+
+  bool deleted_on_master(const std::string& key) {
+    auto st = conn_.prepare("SELECT 1 FROM ruxx_sync_changes WHERE table_name = ? AND "
+                            "row_key = ? AND op = 'delete' LIMIT 1");
+    st.bind(1, t_.name).bind(2, key);
+    return st.step();
   }
 
   std::optional<row_ref> natural_match(const pending_row& row) {

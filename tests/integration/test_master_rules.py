@@ -244,6 +244,37 @@ class RulesTest(MasterTestCase):
         r = self.push_v2("transactions", [], [], "slave-del", deleted=[{"key": number}])
         self.assertEqual(self.assertJsonResponse(r, 200)["deleted"][0]["status"], "unchanged")
 
+    def test_an_offline_edit_does_not_bring_back_a_deleted_row(self):
+        # Deletes propagate, also to slaves that were offline: their later edit of the row
+        # loses (logged) instead of re-creating it, for transactions as for id tables.
+        number = "TXN-20261124-GONE01"
+        self.app_insert("transactions", txn_row(number, "2026-11-24T14:10:00.000000Z"))
+        adj_id = self.app_insert("inventory_adjustments", {
+            "user_id": 1, "type": "loss", "quantity_kg": "1.00", "previous_stock": "10.00",
+            "new_stock": "9.00", "reason": "gone", "notes": None,
+            "created_at": "2026-11-24T14:10:00.000000Z",
+            "updated_at": "2026-11-24T14:10:00.000000Z"})
+        fixtures.execute(self.db, "DELETE FROM transactions WHERE transaction_number = ?",
+                         (number,))
+        fixtures.execute(self.db, "DELETE FROM inventory_adjustments WHERE id = ?", (adj_id,))
+        edited = txn_row(number, "2026-11-24T18:00:00.000000Z", notes="edited offline")
+        _, result = self.one_result(self.push_v2(
+            "transactions", [edited], ["update"], "slave-offline",
+            base=["2026-11-24T14:10:00.000000Z"]))
+        self.assertEqual(result["status"], "conflict")
+        self.assertIsNone(self.txn(number))
+        self.assertEqual(len(self.conflicts("transactions", number)), 1)
+        adj = {"id": adj_id, "user_id": 1, "type": "loss", "quantity_kg": "1.00",
+               "previous_stock": "10.00", "new_stock": "9.00", "reason": "gone",
+               "notes": "edited offline", "created_at": "2026-11-24T14:10:00.000000Z",
+               "updated_at": "2026-11-24T18:00:00.000000Z"}
+        _, result = self.one_result(self.push_v2(
+            "inventory_adjustments", [adj], ["update"], "slave-offline",
+            base=["2026-11-24T14:10:00.000000Z"]))
+        self.assertEqual(result["status"], "conflict")
+        self.assertEqual(fixtures.query(self.db, "SELECT count(*) FROM inventory_adjustments "
+                                                 "WHERE reason = 'gone'")[0][0], 0)
+
     def test_a_delete_made_by_the_app_reaches_the_pull_stream(self):
         number = "TXN-20261124-APPDEL"
         self.app_insert("transactions", txn_row(number, "2026-11-24T14:10:00.000000Z"))

@@ -9,10 +9,12 @@
   app does them (timestamps in Africa/Lagos db text, the sale and the stock decrement in one
   transaction).
 - closed_port(), ErrorServer, TruncatingServer, SilentServer: fake masters for the failure
-  paths; LosingProxy: a real master whose answers to chosen requests are lost on the way back.
+  paths; LosingProxy: a real master whose answers to chosen requests are lost on the way back;
+  FakePhpMaster: a version-1-only master shaped like the PHP module's captures.
 """
 
 import http.server
+import json
 import os
 import random
 import socket
@@ -21,7 +23,8 @@ import string
 import subprocess
 import threading
 import unittest
-from datetime import datetime
+import urllib.parse
+from datetime import datetime, timezone
 
 from . import fixtures
 from . import master as master_mod
@@ -433,6 +436,113 @@ class LosingProxy:
         except OSError:
             pass
         self.sock.close()
+
+
+class FakePhpMaster:
+    """A version-1-only master shaped like the PHP module (fixtures/wire): GET
+    /api/sync/status is an HTML 404, pull answers every row whose Lagos `updated_at` text is >=
+    `since` (compared as text, as PHP does), push answers `synced_count` and creates every row
+    anew (its own id and time stamps; a known transaction_number is a 500), as the captures show.
+    `tables` maps a table to its wire rows (the pull_nosince captures by default); every request
+    is recorded in `requests` as (method, target, parsed JSON body or None)."""
+
+    def __init__(self, tables=None, key=KEY):
+        outer = self
+        self.tables = {t: [dict(r) for r in fixtures.pull_capture_rows(t)]
+                       for t in fixtures.SYNCED_TABLES} if tables is None else tables
+        self.requests = []
+        self.lock = threading.Lock()
+
+        class Handler(_Quiet):
+            protocol_version = "HTTP/1.1"
+
+            def _send(self, status, body, content_type="application/json"):
+                data = body if isinstance(body, bytes) else json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(data)
+                self.close_connection = True
+
+            def do_GET(self):
+                with outer.lock:
+                    outer.requests.append(("GET", self.path, None))
+                if self.headers.get("X-Sync-API-Key") != key:
+                    return self._send(401, {"error": "Unauthorized",
+                                            "message": "Invalid or missing API key"})
+                url = urllib.parse.urlsplit(self.path)
+                if url.path != "/api/sync/pull":
+                    return self._send(404, b"<!DOCTYPE html><title>Not Found</title>",
+                                      "text/html; charset=UTF-8")
+                q = dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True))
+                table = q.get("table")
+                if table not in outer.tables:
+                    return self._send(422, {"error": "Validation failed",
+                                            "errors": {"table": ["The selected table is invalid."]}})
+                since = q.get("since") or None
+                with outer.lock:
+                    data = [r for r in outer.tables[table]
+                            if since is None or fixtures.lagos_db_text(r["updated_at"]) >= since]
+                self._send(200, {"success": True, "data": data, "count": len(data),
+                                 "table": table, "since": since})
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length) or b"null")
+                with outer.lock:
+                    outer.requests.append(("POST", self.path, body))
+                if self.headers.get("X-Sync-API-Key") != key:
+                    return self._send(401, {"error": "Unauthorized",
+                                            "message": "Invalid or missing API key"})
+                if self.path != "/api/sync/push":
+                    return self._send(404, b"<!DOCTYPE html><title>Not Found</title>",
+                                      "text/html; charset=UTF-8")
+                table = body.get("table")
+                stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+                with outer.lock:
+                    rows_ = outer.tables.setdefault(table, [])
+                    numbers = {r.get("transaction_number") for r in rows_}
+                    if table == "transactions" and any(
+                            r.get("transaction_number") in numbers for r in body.get("data", [])):
+                        return self._send(500, {"message": "Server Error"})
+                    for row in body.get("data", []):
+                        # As the PHP master: every pushed row is created anew under the
+                        # master's next id and its own time stamps.
+                        row = dict(row, id=max([r["id"] for r in rows_] + [0]) + 1,
+                                   created_at=stamp, updated_at=stamp)
+                        rows_.append(row)
+                self._send(200, {"success": True,
+                                 "message": "Successfully synced %s data" % table,
+                                 "synced_count": len(body.get("data", []))})
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def pushes(self, table=None):
+        with self.lock:
+            return [b for m, _, b in self.requests
+                    if m == "POST" and (table is None or b.get("table") == table)]
+
+    def pulls(self, table):
+        with self.lock:
+            out = []
+            for m, target, _ in self.requests:
+                url = urllib.parse.urlsplit(target)
+                q = dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True))
+                if m == "GET" and url.path == "/api/sync/pull" and q.get("table") == table:
+                    out.append(q)
+            return out
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
 
 
 class SlaveTestCase(unittest.TestCase):

@@ -67,11 +67,25 @@ void pull_table_v2(job_context& ctx, const table_descriptor& t, table_summary& s
   std::string cursor = full_replace ? std::string() : synccore::sync::load_cursor(ctx.conn, t.name).value_or("");
   std::set<std::int64_t> seen;
   bool more = true;
+  bool restarted = false;
   while (more) {
     if (ctx.stop.stop_requested() && !full_replace) return;
-    const auto answer = ctx.master.pull("table=" + url_encode(t.name) + "&cursor=" +
-                                        url_encode(cursor) + "&limit=" +
-                                        std::to_string(ctx.pull_page_rows));
+    json::object answer;
+    try {
+      answer = ctx.master.pull("table=" + url_encode(t.name) + "&cursor=" + url_encode(cursor) +
+                               "&limit=" + std::to_string(ctx.pull_page_rows));
+    } catch (const run_failure& e) {
+      // A cursor the master no longer recognises (its database was restored from a backup):
+      // start over from a snapshot once; applying rows again is harmless.
+      const bool cursor_refused = e.code() == exit_rejected && !cursor.empty() &&
+                                  std::string_view(e.what()).find("\"cursor\"") != std::string_view::npos;
+      if (!cursor_refused || restarted) throw;
+      synccore::log::log_warning("The master refused the saved cursor; pulling from the start",
+                                 {{"table", t.name}});
+      cursor.clear();
+      restarted = true;
+      continue;
+    }
     const auto* data = answer.if_contains("data");
     const auto* next = answer.if_contains("cursor");
     if (!data || !data->is_array() || !next || !next->is_string()) {

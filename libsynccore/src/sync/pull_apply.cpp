@@ -12,6 +12,7 @@
 #include <synccore/tables/table_descriptor.hpp>
 #include <synccore/time/app_zone.hpp>
 
+#include <charconv>
 #include <stdexcept>
 
 namespace synccore::sync {
@@ -24,22 +25,117 @@ struct pending_change {
   std::string op;
 };
 
-std::optional<pending_change> pending_for(db::connection& conn, std::string_view table,
-                                          std::int64_t id) {
-  auto st = conn.prepare("SELECT op FROM ruxx_sync_changes WHERE table_name = ? AND row_id = ?");
-  st.bind(1, table).bind(2, id);
-  if (!st.step()) return std::nullopt;
-  return pending_change{st.column_string(0)};
-}
+// The statements one apply call runs for its rows, each prepared once per call instead of once
+// per row (preparing cost more than running them). A statement is reset before each use and a
+// lookup resets it once read, so no read cursor stays open while the table is written.
+class page_statements {
+ public:
+  page_statements(db::connection& conn, const tables::table_descriptor& t)
+      : conn_(conn), t_(t), name_(db::quote_identifier(t.name)) {}
 
-void forget_local_changes(db::connection& conn, std::string_view table, std::int64_t id) {
-  auto a = conn.prepare("DELETE FROM ruxx_sync_changes WHERE table_name = ? AND row_id = ?");
-  a.bind(1, table).bind(2, id);
-  a.run();
-  auto b = conn.prepare("DELETE FROM ruxx_sync_counter_deltas WHERE table_name = ? AND row_id = ?");
-  b.bind(1, table).bind(2, id);
-  b.run();
-}
+  // As row_lookup's find_by_id() for this table.
+  std::optional<row_ref> find_by_id(std::int64_t id) {
+    auto& st = use(by_id_, [&] { return ref_select("id"); });
+    st.bind(1, id);
+    return read_ref(st);
+  }
+
+  // As row_lookup's find_by_identity() for this table.
+  std::optional<row_ref> find_by_identity(std::string_view key) {
+    if (t_.identity_column == "id") {
+      std::int64_t id = 0;
+      auto [p, ec] = std::from_chars(key.data(), key.data() + key.size(), id);
+      if (ec != std::errc() || p != key.data() + key.size()) return std::nullopt;
+      return find_by_id(id);
+    }
+    auto& st = use(by_key_, [&] { return ref_select(t_.identity_column); });
+    st.bind(1, key);
+    return read_ref(st);
+  }
+
+  std::optional<pending_change> pending_for(std::int64_t id) {
+    auto& st = use(pending_, [] {
+      return std::string("SELECT op FROM ruxx_sync_changes WHERE table_name = ? AND row_id = ?");
+    });
+    st.bind(1, t_.name).bind(2, id);
+    std::optional<pending_change> out;
+    if (st.step()) out = pending_change{st.column_string(0)};
+    st.reset();
+    return out;
+  }
+
+  // Forgets the pending local change of row `id` (the master's newer version replaced it).
+  void forget_change(std::int64_t id) {
+    auto& st = use(forget_change_, [] {
+      return std::string("DELETE FROM ruxx_sync_changes WHERE table_name = ? AND row_id = ?");
+    });
+    st.bind(1, t_.name).bind(2, id);
+    st.run();
+  }
+
+  // Forgets the pending change and the counter deltas of row `id`.
+  void forget_local_changes(std::int64_t id) {
+    forget_change(id);
+    auto& st = use(forget_deltas_, [] {
+      return std::string(
+          "DELETE FROM ruxx_sync_counter_deltas WHERE table_name = ? AND row_id = ?");
+    });
+    st.bind(1, t_.name).bind(2, id);
+    st.run();
+  }
+
+  // Adds the local deltas not yet pushed to the counter column of row `id`.
+  void add_counter_deltas(std::int64_t id) {
+    auto& st = use(counter_, [&] {
+      const std::string column = db::quote_identifier(t_.counter_column);
+      return "UPDATE " + name_ + " SET " + column + " = round(" + column +
+             " + (SELECT delta FROM ruxx_sync_counter_deltas WHERE table_name = ? AND row_id "
+             "= ? AND column = ?), 6) WHERE id = ? AND EXISTS (SELECT 1 FROM "
+             "ruxx_sync_counter_deltas WHERE table_name = ? AND row_id = ? AND column = ?)";
+    });
+    st.bind(1, t_.name).bind(2, id).bind(3, t_.counter_column).bind(4, id);
+    st.bind(5, t_.name).bind(6, id).bind(7, t_.counter_column);
+    st.run();
+  }
+
+  void delete_row(std::int64_t id) {
+    auto& st = use(delete_, [&] { return "DELETE FROM " + name_ + " WHERE id = ?"; });
+    st.bind(1, id);
+    st.run();
+  }
+
+ private:
+  template <class MakeSql>
+  db::statement& use(std::optional<db::statement>& slot, MakeSql make_sql) {
+    if (!slot) {
+      slot.emplace(conn_.prepare(make_sql()));
+    } else {
+      slot->reset();
+    }
+    return *slot;
+  }
+
+  std::string ref_select(std::string_view where_column) const {
+    return "SELECT id, updated_at, created_at FROM " + name_ + " WHERE " +
+           db::quote_identifier(where_column) + " = ?";
+  }
+
+  static std::optional<row_ref> read_ref(db::statement& st) {
+    std::optional<row_ref> out;
+    if (st.step()) {
+      out = row_ref{st.column_int64(0), st.column_optional_string(1),
+                    st.column_optional_string(2)};
+    }
+    st.reset();
+    return out;
+  }
+
+  db::connection& conn_;
+  const tables::table_descriptor& t_;
+  std::string name_;  // quoted table name
+  std::optional<db::statement> by_id_, by_key_, pending_, forget_change_, forget_deltas_,
+      counter_, delete_;
+};
 
 bool local_is_newer(const time::app_zone& zone, const row_ref& local,
                     const codec::decoded_row& incoming) {
@@ -80,6 +176,7 @@ pull_apply_stats apply_pull_page(db::connection& conn, const time::app_zone& zon
   {
     capture_scope scope(conn, true, "master");
     row_writer writer(conn, table);
+    page_statements stmts(conn, t);
     const bool lww = t.rule == tables::conflict_rule::last_writer_wins;
     for (std::size_t i = 0; i < rows.size(); ++i) {
       const auto* object = rows[i].if_object();
@@ -100,9 +197,9 @@ pull_apply_stats apply_pull_page(db::connection& conn, const time::app_zone& zon
         master_id = std::get<std::int64_t>(*id);
       }
       if (t.master_assigns_id) {
-        local = find_by_id(conn, t.name, master_id);
+        local = stmts.find_by_id(master_id);
         if (local) {
-          const auto pending = pending_for(conn, t.name, local->id);
+          const auto pending = stmts.pending_for(local->id);
           if (pending && pending->op == "insert") {
             // A new local row holds the id the master uses for another row: move it aside.
             renumber_row(conn, t.name, local->id, fresh_id(conn, t.name));
@@ -112,39 +209,25 @@ pull_apply_stats apply_pull_page(db::connection& conn, const time::app_zone& zon
         }
       } else {
         const auto* key = std::get_if<std::string>(key_value);
-        local = find_by_identity(conn, t, key ? *key : std::string());
+        local = stmts.find_by_identity(key ? std::string_view(*key) : std::string_view(""));
       }
       if (local) {
-        const auto pending = pending_for(conn, t.name, local->id);
+        const auto pending = stmts.pending_for(local->id);
         if (lww && pending && local_is_newer(zone, *local, *decoded)) {
           ++stats.kept_local;
         } else {
           writer.update(local->id, *decoded);
           if (lww && pending) {
             // The master's newer version replaces the local edit: nothing left to push.
-            auto forget = conn.prepare(
-                "DELETE FROM ruxx_sync_changes WHERE table_name = ? AND row_id = ?");
-            forget.bind(1, t.name).bind(2, local->id);
-            forget.run();
+            stmts.forget_change(local->id);
           }
-          if (!t.counter_column.empty()) {
-            auto st = conn.prepare(
-                "UPDATE " + db::quote_identifier(t.name) + " SET " +
-                db::quote_identifier(t.counter_column) + " = round(" +
-                db::quote_identifier(t.counter_column) +
-                " + (SELECT delta FROM ruxx_sync_counter_deltas WHERE table_name = ? AND row_id "
-                "= ? AND column = ?), 6) WHERE id = ? AND EXISTS (SELECT 1 FROM "
-                "ruxx_sync_counter_deltas WHERE table_name = ? AND row_id = ? AND column = ?)");
-            st.bind(1, t.name).bind(2, local->id).bind(3, t.counter_column).bind(4, local->id);
-            st.bind(5, t.name).bind(6, local->id).bind(7, t.counter_column);
-            st.run();
-          }
+          if (!t.counter_column.empty()) stmts.add_counter_deltas(local->id);
           ++stats.updated;
         }
         if (seen_ids) seen_ids->insert(local->id);
       } else {
         fill_withheld_columns(table, t, *decoded);
-        const bool keep_id = t.master_assigns_id || !find_by_id(conn, t.name, master_id);
+        const bool keep_id = t.master_assigns_id || !stmts.find_by_id(master_id);
         const auto id = writer.insert(*decoded, keep_id && master_id > 0);
         if (seen_ids) seen_ids->insert(id);
         ++stats.inserted;
@@ -155,12 +238,10 @@ pull_apply_stats apply_pull_page(db::connection& conn, const time::app_zone& zon
       if (item.is_string()) key = std::string(item.get_string());
       else if (item.is_int64()) key = std::to_string(item.get_int64());
       else continue;
-      const auto local = find_by_identity(conn, t, key);
+      const auto local = stmts.find_by_identity(key);
       if (!local) continue;
-      auto st = conn.prepare("DELETE FROM " + db::quote_identifier(t.name) + " WHERE id = ?");
-      st.bind(1, local->id);
-      st.run();
-      forget_local_changes(conn, t.name, local->id);
+      stmts.delete_row(local->id);
+      stmts.forget_local_changes(local->id);
       ++stats.deleted;
     }
     if (cursor) save_cursor(conn, t.name, *cursor);
@@ -184,11 +265,10 @@ std::size_t finish_full_replace(db::connection& conn, const tables::table_descri
     while (st.step()) {
       if (!seen_ids.count(st.column_int64(0))) doomed.push_back(st.column_int64(0));
     }
+    page_statements stmts(conn, t);
     for (auto id : doomed) {
-      auto del = conn.prepare("DELETE FROM " + db::quote_identifier(t.name) + " WHERE id = ?");
-      del.bind(1, id);
-      del.run();
-      forget_local_changes(conn, t.name, id);
+      stmts.delete_row(id);
+      stmts.forget_local_changes(id);
       ++removed;
     }
   }

@@ -30,8 +30,31 @@ std::string now_db(const synccore::time::app_zone& zone) {
 // to tolerate clock skew between the nodes (applying a row twice is harmless).
 constexpr auto v1_since_margin = std::chrono::minutes(10);
 
+// The PHP master stores every pushed inventory row as a new tank and knows no stock deltas, so
+// against it inventory is only pulled (master wins) and local stock changes are dropped, loudly.
+void drop_unsendable_counter_changes(job_context& ctx, const table_descriptor& t) {
+  auto count = ctx.conn.prepare("SELECT count(*) FROM ruxx_sync_changes WHERE table_name = ?");
+  count.bind(1, t.name);
+  count.step();
+  if (count.column_int64(0) == 0) return;
+  synccore::log::log_warning(
+      "The master speaks protocol version 1: local " + std::string(t.name) +
+          " changes cannot be sent and the master's values replace them",
+      {{"table", t.name}, {"pending", count.column_int64(0)}});
+  for (const char* sql : {"DELETE FROM ruxx_sync_changes WHERE table_name = ?",
+                          "DELETE FROM ruxx_sync_counter_deltas WHERE table_name = ?"}) {
+    auto st = ctx.conn.prepare(sql);
+    st.bind(1, t.name);
+    st.run();
+  }
+}
+
 void push_table(job_context& ctx, const table_descriptor& t, table_summary& summary) {
   const bool v2 = ctx.master.protocol() == protocol_version::v2;
+  if (!v2 && !t.counter_column.empty()) {
+    drop_unsendable_counter_changes(ctx, t);
+    return;
+  }
   const auto protocol = v2 ? synccore::sync::push_protocol::v2 : synccore::sync::push_protocol::v1;
   for (int round = 0; round < 100000 && !ctx.stop.stop_requested(); ++round) {
     auto batch = synccore::sync::next_push_batch(ctx.conn, ctx.zone, t, ctx.node_id,

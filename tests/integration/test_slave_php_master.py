@@ -50,7 +50,7 @@ class PhpMasterTest(SlaveTestCase):
         self.sync(self.slave, self.php.url)
         first_sync = now_db()
         number = sell(self.slave, "3", at="2026-11-24 16:10:00")
-        self.sync(self.slave, self.php.url)
+        self.last_result = self.sync(self.slave, self.php.url)
         pushed = self.php.pushes("transactions")
         self.assertEqual(len(pushed), 1, self.php.requests)
         body = pushed[0]
@@ -63,10 +63,10 @@ class PhpMasterTest(SlaveTestCase):
         self.assertRegex(row["created_at"], WIRE_TIME)
         self.assertEqual(fixtures.lagos_db_text(row["created_at"]), "2026-11-24 16:10:00")
         self.assertEqual(float(row["quantity_kg"]), 3.0)
-        # The stock change goes as the inventory row (version 1 cannot carry deltas).
-        inventory = self.php.pushes("inventory")
-        self.assertEqual(len(inventory), 1)
-        self.assertAlmostEqual(float(inventory[0]["data"][0]["current_stock"]), 1250.25 - 3)
+        # Inventory is never pushed to a version 1 master: it would store the row as a new tank
+        # (push_inventory_repeat.txt) and cannot add deltas. The drop is logged, not silent.
+        self.assertEqual(self.php.pushes("inventory"), [])
+        self.assertIn("cannot be sent", self.last_result.stderr)
         # The second run pulled by `since` in the database's own format, at or before the last
         # sync; inventory (a full replace) without one.
         for table in ("users", "transactions", "inventory_adjustments"):
@@ -75,7 +75,8 @@ class PhpMasterTest(SlaveTestCase):
             self.assertRegex(last["since"], DB_TEXT)
             self.assertLessEqual(last["since"], first_sync)
         self.assertNotIn("since", self.php.pulls("inventory")[-1])
-        self.assertAlmostEqual(stock(self.slave), 1250.25 - 3, places=6)
+        # Master wins: the master's stock replaces the local one.
+        self.assertAlmostEqual(stock(self.slave), 1250.25, places=6)
         # Pushed once: a third run has nothing to push.
         before = len(self.php.pushes())
         self.sync(self.slave, self.php.url)

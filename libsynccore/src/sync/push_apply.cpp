@@ -18,6 +18,7 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <map>
 
 namespace synccore::sync {
 
@@ -286,7 +287,7 @@ class push_applier {
   }
 
   row_result apply_delete(const pending_delete& del) {
-    const auto existing = find_by_identity(conn_, t_, del.key);
+    const auto existing = cached_find_by_identity(del.key);
     if (!existing) return {"unchanged", 0, "already deleted"};
     if (del.base_updated_at && existing->updated_at != del.base_updated_at) {
       log_conflict(del.key, last_origin(existing->id),
@@ -416,7 +417,7 @@ class push_applier {
   }
 
   expected<row_result> apply_by_natural_identity(const pending_row& row, std::size_t index) {
-    const auto existing = find_by_identity(conn_, t_, row.key);
+    const auto existing = cached_find_by_identity(row.key);
     if (existing) return apply_rule(row, *existing);
     // An edit of a row deleted on the master (a slave offline meanwhile) does not bring it
     // back: the delete reaches that slave with its next pull. As for id-identified tables.
@@ -441,7 +442,7 @@ class push_applier {
   std::optional<row_ref> natural_match(const pending_row& row) {
     for (auto column : t_.natural_unique_columns) {
       if (const auto* v = row.decoded.find(column)) {
-        if (auto found = find_by_column(conn_, t_.name, column, *v)) return found;
+        if (auto found = cached_find_by_column(column, *v)) return found;
       }
     }
     return std::nullopt;
@@ -460,7 +461,7 @@ class push_applier {
     while (st.step()) {
       const auto candidate = st.column_int64(0);
       if (same_content(conn_, table_, candidate, row.decoded, {})) {
-        return find_by_id(conn_, t_.name, candidate);
+        return cached_find_by_id(candidate);
       }
     }
     return std::nullopt;
@@ -497,18 +498,18 @@ class push_applier {
         return row_result{"conflict", master_id, reason};
       }
     }
-    const bool id_free = !find_by_id(conn_, t_.name, row.pushed_id) &&
-                         !has_tombstone(conn_, t_.name, row.pushed_id);
+    const bool id_free = !cached_find_by_id(row.pushed_id) &&
+                         !cached_has_tombstone(row.pushed_id);
     auto r = insert(row, index, id_free);
     if (r) remember_mapping(row, r->id);
     return r;
   }
 
   expected<row_result> apply_by_id(const pending_row& row, std::size_t index) {
-    const auto same_id = find_by_id(conn_, t_.name, row.pushed_id);
+    const auto same_id = cached_find_by_id(row.pushed_id);
     if (row.meta.op == "update") {
       if (same_id) return with_target(row, *same_id);
-      if (has_tombstone(conn_, t_.name, row.pushed_id)) {
+      if (cached_has_tombstone(row.pushed_id)) {
         const std::string reason = "the row was deleted on the master";
         log_conflict(row.key, origin_, reason, json::serialize(*row.raw), std::nullopt);
         return row_result{"conflict", row.pushed_id, reason};
@@ -520,7 +521,7 @@ class push_applier {
                               "node_id = ? AND local_id = ?");
       st.bind(1, t_.name).bind(2, req_.node_id).bind(3, row.pushed_id);
       if (st.step()) {
-        if (auto mapped = find_by_id(conn_, t_.name, st.column_int64(0))) {
+        if (auto mapped = cached_find_by_id(st.column_int64(0))) {
           return with_target(row, *mapped);
         }
       }
@@ -547,6 +548,77 @@ class push_applier {
     return insert_new(row, index);
   }
 
+  // The lookups run for every pushed row, each prepared once per push instead of once per row
+  // (as row_lookup's functions of the same names). A lookup resets its statement once read,
+  // so no read cursor stays open while the table is written.
+  std::optional<row_ref> cached_find_by_id(std::int64_t id) {
+    auto& st = cached(by_id_, "id");
+    st.bind(1, id);
+    return read_cached_ref(st);
+  }
+
+  std::optional<row_ref> cached_find_by_identity(std::string_view key) {
+    if (t_.identity_column == "id") {
+      std::int64_t id = 0;
+      auto [p, ec] = std::from_chars(key.data(), key.data() + key.size(), id);
+      if (ec != std::errc() || p != key.data() + key.size()) return std::nullopt;
+      return cached_find_by_id(id);
+    }
+    auto& st = cached(by_identity_, t_.identity_column);
+    st.bind(1, key);
+    return read_cached_ref(st);
+  }
+
+  std::optional<row_ref> cached_find_by_column(std::string_view column,
+                                               const codec::sql_value& value) {
+    if (std::holds_alternative<std::monostate>(value)) return std::nullopt;
+    auto it = by_column_.find(column);
+    if (it == by_column_.end()) {
+      it = by_column_.emplace(std::string(column), conn_.prepare(ref_select(column))).first;
+    } else {
+      it->second.reset();
+    }
+    codec::bind_value(it->second, 1, value);
+    return read_cached_ref(it->second);
+  }
+
+  bool cached_has_tombstone(std::int64_t id) {
+    if (!tombstone_) {
+      tombstone_.emplace(conn_.prepare("SELECT 1 FROM ruxx_sync_changes WHERE table_name = ? "
+                                       "AND row_id = ? AND op = 'delete'"));
+    } else {
+      tombstone_->reset();
+    }
+    tombstone_->bind(1, t_.name).bind(2, id);
+    const bool found = tombstone_->step();
+    tombstone_->reset();
+    return found;
+  }
+
+  std::string ref_select(std::string_view where_column) const {
+    return "SELECT id, updated_at, created_at FROM " + db::quote_identifier(t_.name) +
+           " WHERE " + db::quote_identifier(where_column) + " = ?";
+  }
+
+  db::statement& cached(std::optional<db::statement>& slot, std::string_view where_column) {
+    if (!slot) {
+      slot.emplace(conn_.prepare(ref_select(where_column)));
+    } else {
+      slot->reset();
+    }
+    return *slot;
+  }
+
+  static std::optional<row_ref> read_cached_ref(db::statement& st) {
+    std::optional<row_ref> out;
+    if (st.step()) {
+      out = row_ref{st.column_int64(0), st.column_optional_string(1),
+                    st.column_optional_string(2)};
+    }
+    st.reset();
+    return out;
+  }
+
   db::connection& conn_;
   const time::app_zone& zone_;
   const push_request& req_;
@@ -555,6 +627,8 @@ class push_applier {
   row_writer writer_;
   std::string origin_;
   int conflicts_ = 0;
+  std::optional<db::statement> by_id_, by_identity_, tombstone_;
+  std::map<std::string, db::statement, std::less<>> by_column_;
 };
 
 std::optional<json::object> stored_answer(db::connection& conn, const push_request& req) {

@@ -8,7 +8,9 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <charconv>
+#include <vector>
 
 namespace synccore::sync {
 
@@ -124,9 +126,91 @@ pull_page read_pull_page(db::connection& conn, const tables::table_descriptor& t
   return page;
 }
 
+namespace {
+
+// Appends `text` as a JSON string exactly as boost::json::serialize writes it: '"' and '\\'
+// escaped, control characters as \b \t \n \f \r or \u00xx, every other byte as is.
+void append_json_string(std::string& out, std::string_view text) {
+  static constexpr char hex[] = "0123456789abcdef";
+  out.push_back('"');
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(text.data() + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\t': out += "\\t"; break;
+      case '\n': out += "\\n"; break;
+      case '\f': out += "\\f"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        out += "\\u00";
+        out.push_back(hex[c >> 4]);
+        out.push_back(hex[c & 15]);
+    }
+  }
+  out.append(text.data() + run, text.size() - run);
+  out.push_back('"');
+}
+
+template <class Integer>
+void append_integer(std::string& out, Integer value) {
+  char buf[24];
+  const auto end = std::to_chars(buf, buf + sizeof buf, value).ptr;
+  out.append(buf, end);
+}
+
+// Appends the JSON text of `v` exactly as boost::json::serialize writes it.
+void append_json_value(std::string& out, const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::null: out += "null"; return;
+    case json::kind::bool_: out += v.get_bool() ? "true" : "false"; return;
+    case json::kind::int64: append_integer(out, v.get_int64()); return;
+    case json::kind::uint64: append_integer(out, v.get_uint64()); return;
+    case json::kind::string: append_json_string(out, v.get_string()); return;
+    default: out += json::serialize(v); return;  // doubles and containers: Boost's own text
+  }
+}
+
+// The result columns a v1 row carries, mapped once per stream as codec::row_encoder maps
+// them (table columns only, `omit` left out, the last result column of a name wins).
+struct v1_column {
+  int index;
+  schema::column_kind kind;
+  std::string key;  // `"name":`
+};
+
+std::vector<v1_column> map_v1_columns(const db::statement& st, const schema::table_schema& table,
+                                      std::span<const std::string_view> omit) {
+  std::vector<v1_column> out;
+  for (int i = 0; i < st.column_count(); ++i) {
+    const auto name = st.column_name(i);
+    const auto* column = table.find(name);
+    if (column == nullptr) continue;
+    if (std::find(omit.begin(), omit.end(), name) != omit.end()) continue;
+    std::string key;
+    append_json_string(key, column->name);
+    key.push_back(':');
+    auto same = std::find_if(out.begin(), out.end(),
+                             [&key](const v1_column& c) { return c.key == key; });
+    if (same != out.end()) {
+      same->index = i;
+      continue;
+    }
+    out.push_back({i, column->kind, std::move(key)});
+  }
+  return out;
+}
+
+}  // namespace
+
 struct v1_row_stream::state {
   db::statement statement;
-  std::optional<codec::row_encoder> encoder;
+  std::optional<std::vector<v1_column>> columns;
   schema::table_schema table;
   const time::app_zone& zone;
   std::span<const std::string_view> omit;
@@ -159,9 +243,25 @@ bool v1_row_stream::next_chunk(std::string& out, std::size_t target_bytes) {
       s.done = true;
       break;
     }
-    if (!s.encoder) s.encoder.emplace(s.statement, s.table, s.zone, s.omit);
-    if (s.count > 0) out.push_back(',');
-    out += json::serialize(s.encoder->encode(s.statement));
+    if (!s.columns) s.columns = map_v1_columns(s.statement, s.table, s.omit);
+    // The text codec::row_encoder's object would serialize to, written directly: plain text
+    // and integers straight from the statement, everything else through codec::encode_value.
+    out += s.count > 0 ? ",{" : "{";
+    bool first_column = true;
+    for (const auto& c : *s.columns) {
+      if (!first_column) out.push_back(',');
+      first_column = false;
+      out += c.key;
+      const auto type = s.statement.column_type(c.index);
+      if (type == db::value_type::text && c.kind == schema::column_kind::text) {
+        append_json_string(out, s.statement.column_text(c.index));
+      } else if (type == db::value_type::integer && c.kind == schema::column_kind::integer) {
+        append_integer(out, s.statement.column_int64(c.index));
+      } else {
+        append_json_value(out, codec::encode_value(s.statement, c.index, c.kind, s.zone));
+      }
+    }
+    out.push_back('}');
     ++s.count;
   }
   return !s.done;

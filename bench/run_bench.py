@@ -91,6 +91,11 @@ class Master:
                     return int(line.split()[1])
         return -1
 
+    def cpu_seconds(self):
+        with open("/proc/%d/stat" % self.proc.pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def reset_hwm(self):
         # Linux: writing 5 to clear_refs resets the peak RSS to the current RSS.
         with open("/proc/%d/clear_refs" % self.proc.pid, "w") as f:
@@ -110,7 +115,7 @@ class Master:
 
 
 def run_timed(cmd, env=None, stdout_path=None, stderr_path=None):
-    """Runs cmd; returns (seconds, exit code, peak RSS KiB of the child, stdout text)."""
+    """Runs cmd; returns (seconds, exit code, peak RSS KiB, stdout text, CPU seconds)."""
     out = open(stdout_path, "wb") if stdout_path else subprocess.PIPE
     err = open(stderr_path, "ab") if stderr_path else subprocess.DEVNULL
     start = time.perf_counter()
@@ -127,7 +132,8 @@ def run_timed(cmd, env=None, stdout_path=None, stderr_path=None):
             text = f.read()
     if stderr_path:
         err.close()
-    return seconds, proc.returncode, usage.ru_maxrss, text.decode(errors="replace")
+    return (seconds, proc.returncode, usage.ru_maxrss, text.decode(errors="replace"),
+            usage.ru_utime + usage.ru_stime)
 
 
 def curl(url, out_path, data_path=None, compressed=False):
@@ -217,7 +223,7 @@ class Bench:
         remove_db(name)
         m = Master(self.master_exe, mdb, self.master_log)
         try:
-            seconds, code, _, out = self.run_slave(m, name)
+            seconds, code, _, out, _ = self.run_slave(m, name)
         finally:
             m.stop()
         if code != 0 or rows_in(name) != transactions:
@@ -271,6 +277,17 @@ class Bench:
                     hwms.append(hwm / 1024)
             self.record("1.pull_v1_%s_seconds" % label, times, "s", bytes=size, rows=n)
             self.record("1.pull_v1_%s_master_hwm" % label, hwms, "MiB")
+        # Steady state: the peak RSS of one master after several v1 pulls in a row (freed
+        # memory that the allocator keeps counts here, unlike on a fresh process).
+        hwms = []
+        for i in range(self.args.runs):
+            m = Master(self.master_exe, db, self.master_log)
+            try:
+                for _ in range(5):
+                    curl(m.url(url), out)
+            finally:
+                hwms.append(m.stop() / 1024)
+        self.record("1.pull_v1_identity_master_hwm_after_5_pulls", hwms, "MiB")
         times, hwms = [], []
         for i in range(self.args.warmup + self.args.runs):
             m = Master(self.master_exe, db, self.master_log)
@@ -403,6 +420,7 @@ class Bench:
         bare_db = self.path("bare.db")
         slave = self.path("recovered.db")
         bare_t, rec_t, ratios, rss, master_hwm, bare_inner = [], [], [], [], [], []
+        cpus = {"bare": [], "slave": [], "master": []}
         m = Master(self.master_exe, mdb, self.master_log)
         try:
             for i in range(self.args.warmup + self.args.runs):
@@ -410,16 +428,21 @@ class Bench:
                 for kind in (("bare", "rec") if i % 2 == 0 else ("rec", "bare")):
                     if kind == "bare":
                         remove_db(bare_db)
-                        s, code, _, out = run_timed([self.db_exe, "bare-insert", mdb, bare_db])
+                        cmd = [self.db_exe, "bare-insert", mdb, bare_db]
+                        s, code, _, out, cpu = run_timed(cmd + self.args.bare_args.split())
                         if code != 0:
                             raise RuntimeError("bare-insert failed: " + out)
                         got["bare"] = s
+                        got["bare_cpu"] = cpu
                         inner = re.search(r"insert_seconds=([\d.e-]+)", out).group(1)
                         got["bare_inner"] = float(inner)
                     else:
                         remove_db(slave)
                         m.reset_hwm()
-                        s, code, maxrss, out = self.run_slave(m, slave)
+                        mcpu = m.cpu_seconds()
+                        s, code, maxrss, out, cpu = self.run_slave(m, slave)
+                        got["master_cpu"] = m.cpu_seconds() - mcpu
+                        got["rec_cpu"] = cpu
                         if code != 0:
                             raise RuntimeError("recovery failed (exit %d), see %s" %
                                                (code, self.slave_log))
@@ -438,14 +461,21 @@ class Bench:
                     ratios.append(got["rec"] / got["bare"])
                     rss.append(got["rss"])
                     master_hwm.append(got["mhwm"])
+                    cpus["bare"].append(got["bare_cpu"])
+                    cpus["slave"].append(got["rec_cpu"])
+                    cpus["master"].append(got["master_cpu"])
         finally:
             m.stop()
-        self.record("4.bare_insert_process_seconds", bare_t, "s", rows=n)
+        self.record("4.bare_insert_process_seconds", bare_t, "s", rows=n,
+                    bare_args=self.args.bare_args)
         self.record("4.bare_insert_loop_seconds", bare_inner, "s")
         self.record("4.recovery_seconds", rec_t, "s", rows=n)
         self.record("4.recovery_over_bare_ratio", ratios, "x")
         self.record("4.slave_peak_rss", rss, "MiB")
         self.record("4.master_hwm_during_recovery", master_hwm, "MiB")
+        self.record("4.bare_insert_cpu_seconds", cpus["bare"], "s")
+        self.record("4.recovery_slave_cpu_seconds", cpus["slave"], "s")
+        self.record("4.recovery_master_cpu_seconds", cpus["master"], "s")
 
     # --- 5: incremental -------------------------------------------------------------------
     def edit(self, db, ids, text):
@@ -477,7 +507,7 @@ class Bench:
             con.close()
             m = Master(self.master_exe, mrun, self.master_log)
             try:
-                s, code, maxrss, out = self.run_slave(m, srun)
+                s, code, maxrss, out, cpu = self.run_slave(m, srun)
             finally:
                 m.stop()
             if code != 0:
@@ -522,6 +552,9 @@ def main():
     p.add_argument("--recovery-rows", type=int, default=1000000)
     p.add_argument("--small-rows", type=int, default=10000)
     p.add_argument("--wrk-seconds", type=int, default=10)
+    p.add_argument("--bare-args", default="",
+                   help="extra ruxx_bench_db bare-insert options for scenario 4, e.g. "
+                        "\"--cache-kib 16384\" (default: none, the literal floor)")
     p.add_argument("--json", help="write the results here")
     args = p.parse_args()
     bench = Bench(args)

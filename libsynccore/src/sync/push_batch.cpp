@@ -15,6 +15,8 @@
 
 #include <charconv>
 #include <stdexcept>
+#include <utility>
+#include <vector>
 
 namespace synccore::sync {
 
@@ -48,6 +50,30 @@ bool parent_is_new(db::connection& conn, const schema::foreign_key& fk, const db
 }
 
 std::string number_text(double value) { return codec::format_decimal(value); }
+
+// Renumbers every row of one answer as a single permutation. One move at a time is wrong as
+// soon as a row's new id is the old id of another row of the same batch (local 3 -> 4 and
+// 4 -> 5: the first move parks local row 4 elsewhere, and the second then moves the row that
+// just arrived at 4). So every moving row first goes to a parking id below zero (never used by
+// the app's AUTOINCREMENT ids), then to its master id; a row outside the batch that holds a
+// master id is moved aside by renumber_row as before.
+void renumber_all(db::connection& conn, std::string_view table,
+                  std::vector<std::pair<std::int64_t, std::int64_t>>& moves) {
+  if (moves.size() > 1) {
+    std::int64_t park = 0;
+    {
+      auto low = conn.prepare("SELECT min(0, COALESCE(min(id), 0)) FROM " +
+                              db::quote_identifier(table));
+      low.step();
+      park = low.column_int64(0);
+    }
+    for (auto& [local, master_id] : moves) {
+      renumber_row(conn, table, local, --park);
+      local = park;
+    }
+  }
+  for (const auto& [local, master_id] : moves) renumber_row(conn, table, local, master_id);
+}
 
 }  // namespace
 
@@ -175,6 +201,7 @@ ack_stats acknowledge_push(db::connection& conn, const push_batch& batch,
     clear.bind(1, batch.table).bind(2, batch.max_seq);
     clear.run();
     if (results && t && t->master_assigns_id) {
+      std::vector<std::pair<std::int64_t, std::int64_t>> moves;  // local id -> master id
       for (const auto& r : results->as_array()) {
         const auto& o = r.as_object();
         const auto status = o.at("status").as_string();
@@ -184,11 +211,10 @@ ack_stats acknowledge_push(db::connection& conn, const push_batch& batch,
         const auto& key = o.at("key").as_string();
         std::from_chars(key.data(), key.data() + key.size(), local);
         const auto master_id = o.at("id").to_number<std::int64_t>();
-        if (local != master_id) {
-          renumber_row(conn, batch.table, local, master_id);
-          ++stats.renumbered;
-        }
+        if (local != master_id) moves.emplace_back(local, master_id);
       }
+      renumber_all(conn, batch.table, moves);
+      stats.renumbered = moves.size();
     } else if (results) {
       for (const auto& r : results->as_array()) {
         if (r.as_object().at("status").as_string() == "conflict") ++stats.conflicts;

@@ -12,7 +12,9 @@
 #include <boost/json/serialize.hpp>
 
 #include <chrono>
+#include <optional>
 #include <set>
+#include <string>
 
 namespace slave {
 
@@ -196,11 +198,18 @@ std::vector<table_summary> run_sync(job_context& ctx) {
 }
 
 std::vector<table_summary> run_company_settings(job_context& ctx, bool force) {
-  auto done = ctx.conn.prepare(
-      "SELECT value FROM ruxx_sync_meta WHERE key = 'company_settings_synced_at'");
-  if (done.step() && !force) {
+  std::optional<std::string> synced_at;
+  {
+    // Scoped: a statement left stepping keeps its read snapshot open for the whole job, and the
+    // first write after the app committed a sale would then fail with "database is locked"
+    // (SQLITE_BUSY_SNAPSHOT, which no busy timeout waits out).
+    auto done = ctx.conn.prepare(
+        "SELECT value FROM ruxx_sync_meta WHERE key = 'company_settings_synced_at'");
+    if (done.step()) synced_at = done.column_string(0);
+  }
+  if (synced_at && !force) {
     synccore::log::log_info("Company settings already synced; use --force to sync again",
-                            {{"synced_at", done.column_string(0)}});
+                            {{"synced_at", *synced_at}});
     return {};
   }
   std::vector<table_summary> out{sync_table(ctx, "company_settings")};

@@ -1,0 +1,419 @@
+"""One seeded schedule: a master and three slaves, app operations, syncs with faults, a quiet
+round, then the checker.
+
+Everything the schedule does derives from its seed: `random.Random(seed)` draws the skeleton
+(which operation on which node, when a sync happens, which fault, whether the app writes during
+it), and every choice inside a step comes from its own generator seeded by "<seed>/<step>/<what>"
+so that a target that differs because of timing (a user not yet pulled) does not shift the rest
+of the schedule. Process timing still varies between replays; the schedule does not.
+"""
+
+import atexit
+import os
+import random
+import shutil
+import signal
+import tempfile
+import threading
+import time
+import traceback
+from datetime import datetime, timedelta
+
+import checker
+import cluster
+from fault_proxy import FaultProxy
+from operations import APP_ZONE, App, Clock, Conflict, Model, Node, connect, seed_master
+
+SLAVES = 3
+
+# Faults of one sync, with their weights.
+FAULTS = [
+    ("none", 30),
+    ("kill9", 14),          # SIGKILL of the agent a few ms into its run
+    ("master_term", 7),     # master SIGTERM (graceful) mid-run, restarted on the same port
+    ("master_kill", 7),     # master SIGKILL mid-run, restarted on the same port
+    ("cut", 14),            # connection cut mid-answer by the proxy
+    ("lose", 14),           # push answer lost after the master committed
+]
+
+# App operations: (name, weight, allowed on the master, allowed on a slave).
+OPERATIONS = [
+    ("sale", 32, True, True),
+    ("cancel", 8, True, True),
+    ("adjust", 12, True, True),
+    ("delete_adjustment", 6, True, True),
+    ("edit_user", 10, True, True),
+    ("create_user", 10, True, True),
+    ("delete_user", 6, True, True),
+    ("conflict", 7, True, True),
+    ("company_settings", 4, True, False),
+    ("price", 3, True, True),
+]
+
+ALLOWED_EXIT = {
+    "none": {0, 3},   # 3: the proxy or the master is not involved, but keep the classification
+    "kill9": {0, 3, -signal.SIGKILL},
+    "master_term": {0, 3},
+    "master_kill": {0, 3},
+    "cut": {0, 3},
+    "lose": {0, 3},
+}
+
+
+_TEMPLATE = {}
+
+
+def empty_app_db():
+    """An empty database with the app's schema (fixtures/laravel_schema.sql), made once per
+    process and copied for each schedule (creating it costs a few fsyncs per table)."""
+    if "path" not in _TEMPLATE:
+        from support import fixtures
+        folder = tempfile.mkdtemp(prefix="ruxx-conv-template-")
+        atexit.register(shutil.rmtree, folder, True)
+        _TEMPLATE["path"] = fixtures.make_app_db(os.path.join(folder, "app.sqlite"))
+    return _TEMPLATE["path"]
+
+
+def weighted(rng, items):
+    total = sum(w for _, w in items)
+    pick = rng.uniform(0, total)
+    for item, w in items:
+        pick -= w
+        if pick <= 0:
+            return item
+    return items[-1][0]
+
+
+class Schedule:
+    """Runs schedule `seed` with `ops` app operations in a fresh temporary directory."""
+
+    def __init__(self, seed, ops, keep=False, verbose=False):
+        self.seed = seed
+        self.ops = ops
+        self.keep = keep
+        self.verbose = verbose
+        self.rng = random.Random(seed)
+        self.trace = []
+        self.failures = []
+        self.skipped = []
+        self.stats = {"syncs": 0, "faults": {}, "fired": 0, "agent_exit": {}, "conflicts": 0}
+        self.workdir = None
+        self.master = None
+        self.runs = 0
+        self.t0 = None
+        self.synced_ok = {}  # node -> a run of it exited 0 since its last price edit
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    def sub(self, step, what):
+        return random.Random("%d/%s/%s" % (self.seed, step, what))
+
+    def log(self, text):
+        if self.t0 is not None:
+            text = "%6.2fs %s" % (time.monotonic() - self.t0, text)
+        self.trace.append(text)
+        if self.verbose:
+            print("[seed %d] %s" % (self.seed, text), flush=True)
+
+    def fail(self, text):
+        self.failures.append(text)
+        self.log("FAIL " + text.splitlines()[0])
+
+    # --- setup ------------------------------------------------------------------------------
+
+    def setup(self):
+        self.workdir = tempfile.mkdtemp(prefix="ruxx-conv-%d-" % self.seed)
+        master_db = os.path.join(self.workdir, "master.sqlite")
+        shutil.copyfile(empty_app_db(), master_db)
+        seed_master(master_db)
+        skew = self.rng.random() < 0.5
+        offsets = []
+        for _ in range(SLAVES + 1):
+            minutes = self.rng.randint(-7, 7) if skew else 0
+            seconds = self.rng.randint(-59, 59) if skew else 0
+            offsets.append(timedelta(minutes=minutes, seconds=seconds))
+        self.nodes = [Node("master", master_db, offsets[0], True, "m")]
+        for i in range(1, SLAVES + 1):
+            self.nodes.append(Node("slave-%d" % i, os.path.join(self.workdir, "slave-%d.sqlite" % i),
+                                   offsets[i], False, "s%d" % i))
+        self.slaves = self.nodes[1:]
+        self.log("clocks: " + ", ".join("%s %+ds" % (n.name, n.offset.total_seconds())
+                                        for n in self.nodes))
+        start = datetime.now(APP_ZONE).replace(tzinfo=None, microsecond=0) - timedelta(hours=2)
+        self.clock = Clock(start)
+        self.model = Model()
+        self.master = cluster.MasterProcess(master_db, cluster.free_port(), self.workdir)
+        self.master.start()
+        self.node_ids = {n.name: "conv-%d-%s" % (self.seed, n.name) for n in self.slaves}
+        for node in self.slaves:  # each slave is provisioned from the master (recovery)
+            self.agent(node, "provision", "none", expect={0})
+
+    # --- syncs ------------------------------------------------------------------------------
+
+    def agent(self, node, label, fault, expect=None, step=None, extra=(), concurrent=False):
+        """One `slave-agent --once` run of `node` with `fault`; returns the exit code."""
+        self.runs += 1
+        r = self.sub(step, "sync-%d" % self.runs)
+        proxy = None
+        url = self.master.url
+        if fault in ("cut", "lose"):
+            if fault == "cut":
+                proxy = FaultProxy(self.master.port, "cut", target=r.randint(1, 8),
+                                   fraction=r.random())
+            else:
+                proxy = FaultProxy(self.master.port, "lose", target=r.randint(1, 2),
+                                   method="POST")
+            proxy.__enter__()
+            url = proxy.url
+        run = cluster.AgentRun(node.db, url, self.node_ids[node.name], self.workdir,
+                               "run-%03d-%s" % (self.runs, node.name), extra)
+        writer = None
+        if concurrent:
+            writer = self.concurrent_sales(node, r)
+        master_code = None
+        run.start()
+        if writer:
+            writer.start()
+        try:
+            if fault == "kill9":
+                time.sleep(r.uniform(0.0, 0.12))
+                run.kill9()
+            elif fault in ("master_term", "master_kill"):
+                time.sleep(r.uniform(0.0, 0.10))
+                sig = signal.SIGTERM if fault == "master_term" else signal.SIGKILL
+                master_code = self.master.restart(sig)
+            code = run.wait()
+        finally:
+            if writer:
+                writer.join(60)
+            if proxy:
+                proxy.close()
+        fired = ""
+        if proxy:
+            fired = "; proxy: " + ("; ".join(proxy.events) or "no fault fired")
+            if proxy.fired:
+                self.stats["fired"] += 1
+        elif fault == "kill9" and run.killed:
+            self.stats["fired"] += 1
+            fired = "; killed"
+        elif fault.startswith("master_"):
+            self.stats["fired"] += 1
+            fired = "; master exit %r" % master_code
+        self.stats["agent_exit"][code] = self.stats["agent_exit"].get(code, 0) + 1
+        if code == 0:
+            self.synced_ok[node.name] = True
+        self.log("%s %s %s%s%s -> exit %r%s" % (
+            label, node.name, fault, " +app" if concurrent else "",
+            " " + " ".join(extra) if extra else "", code, fired))
+        allowed = expect if expect is not None else ALLOWED_EXIT[fault]
+        if code not in allowed:
+            self.fail("slave-agent run %d of %s (%s, fault %s) exited %r, expected one of %s\n"
+                      "command: %s\n%s" % (self.runs, node.name, label, fault, code,
+                                           sorted(allowed, key=str), " ".join(run.command),
+                                           run.output()))
+        if fault == "master_term" and master_code != 0:
+            self.fail("master-server exited %r on SIGTERM (expected 0)\n%s"
+                      % (master_code, self.master.logs[-1][2] if self.master.logs else ""))
+        return code
+
+    def concurrent_sales(self, node, r):
+        """A thread making 1..4 sales on `node` while the agent runs (timestamps and values
+        drawn now, so the schedule stays seeded)."""
+        app = App(node, self.model, self.clock)
+        count = r.randint(1, 4)
+        plans = []
+        for i in range(count):
+            self.clock.advance(r)
+            plans.append((random.Random(r.random()), self.clock.stamp(node), r.uniform(0, 0.03)))
+        lock = threading.Lock()
+
+        def work():
+            conn = connect(node.db)
+            try:
+                for sale_rng, stamp, pause in plans:
+                    time.sleep(pause)
+                    try:
+                        with lock:
+                            app.sell(sale_rng, stamp=stamp, conn=conn)
+                    except Exception as e:  # the app must never fail because of the agent
+                        self.model.app_errors.append("%s: sale during a sync failed: %r"
+                                                     % (node.name, e))
+            finally:
+                conn.close()
+
+        return threading.Thread(target=work, daemon=True)
+
+    def sync_step(self, step):
+        node = self.slaves[self.rng.randrange(SLAVES)]
+        fault = weighted(self.rng, FAULTS)
+        concurrent = self.rng.random() < 0.25
+        job = self.rng.random()
+        extra = ()
+        if job < 0.08:
+            extra = ("--job", "company-settings", "--force")
+        elif job < 0.12:
+            extra = ("--job", "all", "--force")
+        self.stats["syncs"] += 1
+        self.stats["faults"][fault] = self.stats["faults"].get(fault, 0) + 1
+        self.agent(node, "step %d sync" % step, fault, step=step, extra=extra,
+                   concurrent=concurrent)
+
+    # --- app operations ---------------------------------------------------------------------
+
+    def app_step(self, step):
+        node = self.nodes[weighted(self.rng, [(0, 2), (1, 3), (2, 3), (3, 3)])]
+        choices = [(name, w) for name, w, on_master, on_slave in OPERATIONS
+                   if (on_master if node.is_master else on_slave)]
+        kind = weighted(self.rng, choices)
+        r = self.sub(step, "op")
+        self.clock.advance(r)
+        app = App(node, self.model, self.clock)
+        try:
+            kind, text = self.perform(step, node, app, kind, r)
+        except Exception as e:
+            self.fail("app operation %s on %s failed: %r\n%s" % (kind, node.name, e,
+                                                                  traceback.format_exc()))
+            return
+        self.log("step %d %s on %s: %s" % (step, kind, node.name, text))
+
+    def perform(self, step, node, app, kind, r):
+        model = self.model
+        if kind == "cancel":
+            number = app.cancel(r)
+            if number:
+                return kind, "cancelled " + number
+            kind = "sale"
+        if kind == "delete_adjustment":
+            token = app.delete_adjustment(r)
+            if token:
+                return kind, "deleted adjustment " + token
+            kind = "adjust"
+        if kind == "delete_user":
+            users = [e for _, e, _ in app.local_users()
+                     if e in model.users and model.users[e].disposable
+                     and not model.users[e].frozen and not model.users[e].deleted]
+            if users:
+                email = users[r.randrange(len(users))]
+                app.delete_user(email)
+                return kind, "deleted user " + email
+            kind = "create_user"
+        if kind == "edit_user":
+            users = [e for _, e, _ in app.local_users()
+                     if e in model.users and not model.users[e].frozen]
+            if users:
+                email = users[r.randrange(len(users))]
+                stamp = app.edit_user(r, email, "%s e%d" % (email.split("@")[0], step),
+                                      self.nodes)
+                return kind, "renamed %s at %s" % (email, stamp)
+            kind = "sale"
+        if kind == "conflict":
+            text = self.deliberate_conflict(step, r)
+            if text:
+                return kind, text
+            kind = "sale"
+        if kind == "company_settings":
+            app.edit_company_settings(r, step)
+            return kind, "company settings: %s" % model.company_name
+        if kind == "price":
+            if not node.is_master and not self.synced_ok.get(node.name, True):
+                # The node's previous price edit may never have left it (no run of the node
+                # succeeded since): only a version that reached the master must be logged.
+                mine = [i for i, p in enumerate(model.slave_prices) if p[0] == node.name]
+                del model.slave_prices[mine[-1]]
+            price = app.set_price(r)
+            if not node.is_master:
+                self.synced_ok[node.name] = False
+            return kind, "price_per_kg %s%s" % (price, "" if node.is_master else " (must lose)")
+        if kind == "create_user":
+            email = "u%d-%s@conv.test" % (step, node.tag)
+            disposable = r.random() < 0.4
+            app.create_user(r, email, disposable)
+            return kind, "created %s%s" % (email, " (disposable)" if disposable else "")
+        if kind == "adjust":
+            token = "%d-%d" % (self.seed, step)
+            app.adjust(r, token)
+            return kind, "adjustment %s %+s" % (token, model.adjustments[token].delta)
+        number = app.sell(r)
+        sale = model.sales[number]
+        return kind, "sale %s %s kg by %s" % (number, sale.qty, sale.cashier_email)
+
+    def deliberate_conflict(self, step, r):
+        """Two nodes rename the same user to different names before either syncs."""
+        a, b = r.sample(self.nodes, 2)
+        apps = [App(n, self.model, self.clock) for n in (a, b)]
+        common = sorted(set(e for _, e, _ in apps[0].local_users()) &
+                        set(e for _, e, _ in apps[1].local_users()))
+        common = [e for e in common if e in self.model.users and not self.model.users[e].frozen
+                  and not self.model.users[e].deleted]
+        if not common:
+            return None
+        email = common[r.randrange(len(common))]
+        self.model.users[email].frozen = True
+        versions = []
+        for node, app in zip((a, b), apps):
+            name = "%s conflict %d by %s" % (email.split("@")[0], step, node.name)
+            stamp = app.edit_user(r, email, name, self.nodes)
+            versions.append((node.name, name, stamp))
+        self.model.conflicts.append(Conflict("users", email, versions))
+        return "conflict on %s: %s" % (email, versions)
+
+    # --- the schedule -----------------------------------------------------------------------
+
+    def quiet_round(self):
+        for rnd in range(2):
+            for node in self.slaves:
+                self.agent(node, "quiet %d" % (rnd + 1), "none", expect={0})
+        for node in self.slaves:
+            self.agent(node, "quiet 3", "none", expect={0}, extra=("--job", "all", "--force"))
+
+    def run(self):
+        started = self.t0 = time.monotonic()
+        try:
+            self.setup()
+            if not self.failures:
+                for step in range(self.ops):
+                    self.app_step(step)
+                    for _ in range(weighted(self.rng, [(0, 4), (1, 5), (2, 1)])):
+                        self.sync_step(step)
+                if not self.master.running():
+                    self.fail("master-server is not running before the quiet round")
+                    self.master.start()
+                self.quiet_round()
+                self.check()
+        except Exception as e:
+            self.fail("harness error: %r\n%s" % (e, traceback.format_exc()))
+        finally:
+            self.teardown()
+        self.elapsed = time.monotonic() - started
+        return not self.failures
+
+    def check(self):
+        for error in self.model.app_errors:
+            self.fail(error)
+        result = checker.check(self.nodes, self.model)
+        for text in result.failures:
+            self.fail(text)
+        self.skipped.extend(result.skipped)
+        self.stats["conflicts"] = result.conflicts_logged
+
+    def teardown(self):
+        if self.master is not None and self.master.running():
+            try:
+                code = self.master.stop(signal.SIGTERM)
+                if code != 0:
+                    self.fail("master-server exited %r on the final SIGTERM\n%s"
+                              % (code, self.master.logs[-1][2]))
+            except Exception as e:
+                self.fail("master-server did not stop: %r" % e)
+                self.master.kill()
+        if self.workdir and not self.keep and not self.failures:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def report(self):
+        lines = ["seed %d: %d failure(s)" % (self.seed, len(self.failures))]
+        lines += ["  " + f.replace("\n", "\n    ") for f in self.failures]
+        lines.append("  trace:")
+        lines += ["    " + t for t in self.trace]
+        if self.workdir and os.path.isdir(self.workdir):
+            lines.append("  files kept in " + self.workdir)
+        return "\n".join(lines)

@@ -1,0 +1,135 @@
+"""Focused regression tests for bugs the convergence harness found, replayed deterministically
+with the real binaries (the harness itself only finds them by chance). Run by ctest with the
+harness (label `convergence`), or: python3 -m unittest -v test_regressions (in this folder)."""
+
+import os
+import random
+import shutil
+import signal
+import sys
+import tempfile
+import unittest
+from datetime import datetime, timedelta
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(HERE))
+
+import cluster  # noqa: E402
+from fault_proxy import FaultProxy  # noqa: E402
+from harness import empty_app_db  # noqa: E402
+from operations import APP_ZONE, App, Clock, Model, Node, connect, seed_master  # noqa: E402
+
+
+class RegressionCase(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="ruxx-conv-regress-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        master_db = os.path.join(self.tmp, "master.sqlite")
+        shutil.copyfile(empty_app_db(), master_db)
+        seed_master(master_db)
+        self.master = cluster.MasterProcess(master_db, cluster.free_port(), self.tmp).start()
+        self.addCleanup(self.stop_master)
+        self.model = Model()
+        self.clock = Clock(datetime.now(APP_ZONE).replace(tzinfo=None, microsecond=0))
+        self.master_node = Node("master", master_db, timedelta(0), True, "m")
+        self.runs = 0
+
+    def stop_master(self):
+        code = self.master.stop(signal.SIGTERM)
+        self.assertEqual(code, 0, self.master.logs[-1][2] if self.master.logs else "")
+
+    def slave(self, name):
+        node = Node(name, os.path.join(self.tmp, name + ".sqlite"), timedelta(0), False, name)
+        self.sync(node)  # provisioned from the master
+        return node
+
+    def sync(self, node, *extra, url=None, expect=0):
+        self.runs += 1
+        run = cluster.AgentRun(node.db, url or self.master.url, "regress-" + node.name,
+                               self.tmp, "run-%d" % self.runs, extra).start()
+        code = run.wait()
+        self.assertEqual(code, expect, run.output())
+        return run
+
+    def app(self, node):
+        return App(node, self.model, self.clock)
+
+    def table(self, node, sql):
+        conn = connect(node.db)
+        try:
+            return conn.execute(sql).fetchall()
+        finally:
+            conn.close()
+
+
+class RenumberChainTest(RegressionCase):
+    """Bug: a slave renumbered the rows of one push answer one at a time. When the master gave
+    local row 3 the id 4 and local row 4 the id 5, the second move took the row that had just
+    arrived at 4: the slave kept its users under ids the master uses for other rows, and its
+    next pull failed on users.email forever (an adjustment was duplicated the same way)."""
+
+    def test_rows_whose_new_ids_chain_are_all_renumbered_right(self):
+        slave = self.slave("slave-1")
+        self.clock.advance(random.Random(1))
+        # The master's app creates user 3; the slave creates its own users 3 and 4 meanwhile.
+        self.app(self.master_node).create_user(random.Random(2), "m3@x.test", False)
+        app = self.app(slave)
+        rng = random.Random(3)
+        app.create_user(rng, "s3@x.test", False)
+        app.create_user(rng, "s4@x.test", False)
+        self.assertEqual(self.table(slave, "SELECT id, email FROM users WHERE id > 2 ORDER BY id"),
+                         [(3, "s3@x.test"), (4, "s4@x.test")])
+        # A sale by the slave's user 4 must follow the renumbering.
+        conn = connect(slave.db)
+        conn.execute("UPDATE users SET role = 'cashier' WHERE email = 's4@x.test'")
+        conn.close()
+        number = app.sell(rng)
+        conn = connect(slave.db)
+        conn.execute("UPDATE transactions SET cashier_id = 4 WHERE transaction_number = ?",
+                     (number,))
+        conn.close()
+
+        self.sync(slave)
+        self.sync(slave)
+
+        master_users = self.table(self.master_node, "SELECT id, email FROM users ORDER BY id")
+        self.assertEqual(master_users, [(1, "admin@ruxxengas.test"), (2, "cashier@ruxxengas.test"),
+                                        (3, "m3@x.test"), (4, "s3@x.test"), (5, "s4@x.test")])
+        self.assertEqual(self.table(slave, "SELECT id, email FROM users ORDER BY id"),
+                         master_users)
+        for node in (self.master_node, slave):
+            self.assertEqual(self.table(node, "SELECT u.email FROM transactions t JOIN users u "
+                                              "ON u.id = t.cashier_id"), [("s4@x.test",)])
+        self.assertEqual(self.table(slave, "SELECT count(*) FROM ruxx_sync_changes"), [(0,)])
+
+
+class CompanySettingsSnapshotTest(RegressionCase):
+    """Bug: the company-settings job read its "already synced" flag with a statement it never
+    finished, so its connection kept that read snapshot for the whole job; when the app
+    committed a sale meanwhile, the job's next write failed at once with "database is locked"
+    (SQLITE_BUSY_SNAPSHOT, not covered by the busy timeout) and the agent exited 5."""
+
+    def test_a_sale_during_the_company_settings_job_does_not_fail_it(self):
+        slave = self.slave("slave-1")
+        app = self.app(slave)
+        rng = random.Random(7)
+        sold = []
+
+        def sell_now(line):
+            if "table=company_settings" in line and not sold:
+                sold.append(app.sell(rng))
+
+        with FaultProxy(self.master.port, before_answer=sell_now) as proxy:
+            for extra in (("--job", "company-settings", "--force"), ("--job", "all", "--force")):
+                sold.clear()
+                self.sync(slave, *extra, url=proxy.url)
+                self.assertEqual(len(sold), 1, "the hook did not run")
+        self.sync(slave)
+        numbers = [n for (n,) in self.table(self.master_node,
+                                            "SELECT transaction_number FROM transactions")]
+        self.assertEqual(sorted(numbers), sorted(self.model.sales))
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -118,6 +118,11 @@ def run_timed(cmd, env=None, stdout_path=None, stderr_path=None):
     """Runs cmd; returns (seconds, exit code, peak RSS KiB, stdout text, CPU seconds)."""
     out = open(stdout_path, "wb") if stdout_path else subprocess.PIPE
     err = open(stderr_path, "ab") if stderr_path else subprocess.DEVNULL
+    # The peak RSS comes from GNU time: wait4's ru_maxrss would also count the pages of this
+    # (large) Python process that the child shares between fork and exec.
+    rss_file = "/tmp/ruxx-bench-maxrss.%d" % os.getpid()
+    if os.access("/usr/bin/time", os.X_OK):
+        cmd = ["/usr/bin/time", "-f", "%M", "-o", rss_file] + cmd
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err)
     text = b""
@@ -132,7 +137,12 @@ def run_timed(cmd, env=None, stdout_path=None, stderr_path=None):
             text = f.read()
     if stderr_path:
         err.close()
-    return (seconds, proc.returncode, usage.ru_maxrss, text.decode(errors="replace"),
+    maxrss = usage.ru_maxrss
+    if cmd[0] == "/usr/bin/time":
+        with open(rss_file) as f:
+            maxrss = int(f.read().split()[-1])
+        os.remove(rss_file)
+    return (seconds, proc.returncode, maxrss, text.decode(errors="replace"),
             usage.ru_utime + usage.ru_stime)
 
 

@@ -153,3 +153,61 @@ TEST_CASE("a swap of two reassigned ids inside one answer is renumbered right",
   CHECK(slave.scalar("SELECT count(*) FROM users") == 4);
   CHECK(slave.scalar("SELECT min(id) FROM users") == 1);
 }
+
+TEST_CASE("a new row that wins over an existing row it never saw logs that row as the loser",
+          "[sync][convergence]") {
+  // The same person registered at the master and at a depot (users.email is the natural key):
+  // the depot's newer version wins, and the master's version must be in the conflict log.
+  ruxx_test::temp_dir dir;
+  node master(dir / "m.sqlite", sync::node_role::master);
+  node slave(dir / "s.sqlite", sync::node_role::slave);
+  add_user(master, "admin@x");
+  pull_all(master, slave, "users");
+  master.conn.execute("INSERT INTO users (name, email, password, created_at, updated_at) VALUES "
+                      "('Ada at the plant', 'ada@x', 'h', '2026-11-24 09:00:00', "
+                      "'2026-11-24 09:00:00')");
+  slave.conn.execute("INSERT INTO users (name, email, password, created_at, updated_at) VALUES "
+                     "('Ada at the depot', 'ada@x', 'h', '2026-11-24 09:30:00', "
+                     "'2026-11-24 09:30:00')");
+  push_all(slave, master, "users", "node-a");
+  CHECK(master.text("SELECT name FROM users WHERE email = 'ada@x'") == "Ada at the depot");
+  CHECK(master.scalar("SELECT count(*) FROM ruxx_sync_conflicts WHERE table_name = 'users' AND "
+                      "losing_row LIKE '%Ada at the plant%'") == 1);
+}
+
+TEST_CASE("a new row resent after a lost answer does not log its own earlier version",
+          "[sync][convergence]") {
+  ruxx_test::temp_dir dir;
+  node master(dir / "m.sqlite", sync::node_role::master);
+  node slave(dir / "s.sqlite", sync::node_role::slave);
+  add_user(master, "admin@x");
+  pull_all(master, slave, "users");
+  add_user(slave, "bo@x");
+  const auto* t = tables::find_table("users");
+  // The first push is applied but its answer is lost; the row is edited again locally (still a
+  // pending insert) and the next batch reaches the master through its id map.
+  auto lost = sync::next_push_batch(slave.conn, lagos(), *t, "node-a", 100,
+                                    sync::push_protocol::v2);
+  REQUIRE(lost);
+  auto body = json::parse(lost->body).as_object();
+  sync::push_request req{t, &body.at("data").as_array(), &body.at("meta").as_array(),
+                         &body.at("deleted").as_array(), "node-a", lost->batch_id};
+  REQUIRE(std::holds_alternative<json::object>(sync::apply_push(master.conn, lagos(), req)));
+  slave.conn.execute("DELETE FROM ruxx_sync_outbox");  // as if the agent built a newer batch
+  slave.conn.execute("UPDATE users SET name = 'Bo renamed', updated_at = '2026-11-24 10:00:00' "
+                     "WHERE email = 'bo@x'");
+  push_all(slave, master, "users", "node-a");
+  CHECK(master.text("SELECT name FROM users WHERE email = 'bo@x'") == "Bo renamed");
+  CHECK(master.scalar("SELECT count(*) FROM ruxx_sync_conflicts") == 0);
+  // An edit made at the master meanwhile, though, is a version the slave never saw.
+  master.conn.execute("UPDATE users SET name = 'Bo at the plant', updated_at = "
+                      "'2026-11-24 10:05:00' WHERE email = 'bo@x'");
+  slave.conn.execute("UPDATE users SET name = 'Bo at the depot', updated_at = "
+                     "'2026-11-24 10:10:00' WHERE email = 'bo@x'");
+  // Its answer lost again: the entry is still the pending insert it was.
+  slave.conn.execute("UPDATE ruxx_sync_changes SET op = 'insert', base_updated_at = NULL");
+  push_all(slave, master, "users", "node-a");
+  CHECK(master.text("SELECT name FROM users WHERE email = 'bo@x'") == "Bo at the depot");
+  CHECK(master.scalar("SELECT count(*) FROM ruxx_sync_conflicts WHERE losing_row LIKE "
+                      "'%Bo at the plant%'") == 1);
+}

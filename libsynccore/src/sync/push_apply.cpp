@@ -363,7 +363,16 @@ class push_applier {
     const auto in_ts = incoming ? *incoming : time::utc_instant::max();
     const auto st_ts = stored ? *stored : time::utc_instant::min();
     if (in_ts > st_ts) {
-      if (row.meta.base_updated_at && existing.updated_at != row.meta.base_updated_at &&
+      // The master's version is overwritten without the slave having seen it: an edit made
+      // since the slave's base version, or, for a row the slave pushes as new that matched an
+      // existing row (natural key, id map), any version that did not come from this slave
+      // (the same user registered at two nodes, an edit made at the master meanwhile).
+      const bool unseen =
+          row.meta.base_updated_at
+              ? existing.updated_at != row.meta.base_updated_at
+              : row.meta.op == "insert" &&
+                    last_change_origin(conn_, t_.name, existing.id) != origin_;
+      if (unseen &&
           !same_content(conn_, table_, existing.id, row.decoded, {"updated_at", "created_at"})) {
         log_conflict(row.key, last_origin(existing.id),
                      "edited concurrently; the newer version from " + origin_ + " won",

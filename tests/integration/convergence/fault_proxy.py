@@ -12,8 +12,9 @@ count the exchanges of a run and hit exactly one of them:
   committed) and closes the agent's connection without sending a byte of it: a response lost
   after the commit.
 
-Exchanges are numbered from 1 across all connections of the proxy. Only the targeted exchange is
-harmed; retries that follow it pass. `events` records what happened, for the failure report.
+Exchanges are numbered from 1 across all connections of the proxy. Only the targeted exchanges
+are harmed (`count` of them, so the agent's retry of the same request can be harmed too); the
+others pass. `events` records what happened, for the failure report.
 """
 
 import socket
@@ -112,15 +113,18 @@ def read_message(reader, is_response, request_method=None):
 class FaultProxy:
     """Listens on 127.0.0.1 (a free port) and relays to `upstream_port` with one fault.
 
-    mode: "pass", "cut" or "lose"; target: the exchange number to harm (1-based);
+    mode: "pass", "cut" or "lose"; target: the first exchange number to harm (1-based);
+    count: how many matching exchanges from `target` on are harmed (2 exhausts the agent's
+    `--retries 2`, so the run fails and the next run must pick up the pieces);
     method: only count requests with this method (None: all); fraction: for "cut", the share
     of the answer's bytes that is forwarded (0 <= fraction < 1); before_answer: called with
     the request line once the master answered, before the agent gets the answer (for tests
     that must act at an exact point of a run). Use as a context manager."""
 
     def __init__(self, upstream_port, mode="pass", target=1, method=None, fraction=0.5,
-                 before_answer=None):
+                 before_answer=None, count=1):
         self.upstream_port = upstream_port
+        self.count = count
         self.before_answer = before_answer
         self.mode = mode
         self.target = target
@@ -197,7 +201,7 @@ class FaultProxy:
             if self.method is not None and method != self.method:
                 return "pass"
             self._count += 1
-            if self.mode != "pass" and self._count == self.target and not self.fired:
+            if self.mode != "pass" and self.target <= self._count < self.target + self.count:
                 self.fired = True
                 return self.mode
             return "pass"

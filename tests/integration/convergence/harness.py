@@ -51,7 +51,7 @@ OPERATIONS = [
 ]
 
 ALLOWED_EXIT = {
-    "none": {0, 3},   # 3: the proxy or the master is not involved, but keep the classification
+    "none": {0},
     "kill9": {0, 3, -signal.SIGKILL},
     "master_term": {0, 3},
     "master_kill": {0, 3},
@@ -157,12 +157,13 @@ class Schedule:
         proxy = None
         url = self.master.url
         if fault in ("cut", "lose"):
+            count = r.choice([1, 1, 2])  # 2: the retry is harmed too and the run fails
             if fault == "cut":
                 proxy = FaultProxy(self.master.port, "cut", target=r.randint(1, 8),
-                                   fraction=r.random())
+                                   fraction=r.random(), count=count)
             else:
                 proxy = FaultProxy(self.master.port, "lose", target=r.randint(1, 2),
-                                   method="POST")
+                                   method="POST", count=count)
             proxy.__enter__()
             url = proxy.url
         run = cluster.AgentRun(node.db, url, self.node_ids[node.name], self.workdir,
@@ -176,7 +177,7 @@ class Schedule:
             writer.start()
         try:
             if fault == "kill9":
-                time.sleep(r.uniform(0.0, 0.12))
+                time.sleep(r.uniform(0.0, 0.06))
                 run.kill9()
             elif fault in ("master_term", "master_kill"):
                 time.sleep(r.uniform(0.0, 0.10))
@@ -325,6 +326,17 @@ class Schedule:
                 self.synced_ok[node.name] = False
             return kind, "price_per_kg %s%s" % (price, "" if node.is_master else " (must lose)")
         if kind == "create_user":
+            local = set(e for _, e, _ in app.local_users())
+            elsewhere = sorted(e for e, u in model.users.items()
+                               if e not in local and not u.deleted and not u.disposable
+                               and not u.frozen)
+            if elsewhere and r.random() < 0.25:
+                # The same person registered at a second node before it pulled the first
+                # registration: one user at the master (users.email is its natural key).
+                email = elsewhere[r.randrange(len(elsewhere))]
+                app.create_user(r, email, False, name="%s again by %s" % (email.split("@")[0],
+                                                                          node.name))
+                return kind, "created %s again (already made elsewhere)" % email
             email = "u%d-%s@conv.test" % (step, node.tag)
             disposable = r.random() < 0.4
             app.create_user(r, email, disposable)

@@ -355,9 +355,11 @@ class App:
         self.model.users[email].names.append(name)
         return stamp
 
-    def create_user(self, rng, email, disposable):
+    def create_user(self, rng, email, disposable, name=None):
+        """Inserts a user; an email the model already knows (made on another node) is the same
+        user again and only adds a version of its name."""
         stamp = self.clock.stamp(self.node)
-        name = "New %s" % email.split("@")[0]
+        name = name or "New %s" % email.split("@")[0]
         conn = connect(self.node.db)
         try:
             with Tx(conn):
@@ -370,7 +372,10 @@ class App:
                      rng.choice([None, "tok-" + email.split("@")[0]]), stamp, stamp))
         finally:
             conn.close()
-        self.model.users[email] = User(self.node.name, disposable, names=[name])
+        if email in self.model.users:
+            self.model.users[email].names.append(name)
+        else:
+            self.model.users[email] = User(self.node.name, disposable, names=[name])
 
     def delete_user(self, email):
         conn = connect(self.node.db)

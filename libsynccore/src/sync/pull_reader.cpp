@@ -7,6 +7,7 @@
 #include <synccore/tables/table_descriptor.hpp>
 
 #include <boost/json/serialize.hpp>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <charconv>
@@ -177,31 +178,34 @@ void append_json_value(std::string& out, const json::value& v) {
 }
 
 // The result columns a v1 row carries, mapped once per stream as codec::row_encoder maps
-// them (table columns only, `omit` left out, the last result column of a name wins).
+// them over the table's schema (table columns only, `omit` left out, the last result column of
+// a name wins). The kinds come from the statement's declared column types, the same text
+// PRAGMA table_info reports, so no schema query runs per request.
 struct v1_column {
   int index;
   schema::column_kind kind;
   std::string key;  // `"name":`
 };
 
-std::vector<v1_column> map_v1_columns(const db::statement& st, const schema::table_schema& table,
+std::vector<v1_column> map_v1_columns(const db::statement& st,
                                       std::span<const std::string_view> omit) {
   std::vector<v1_column> out;
   for (int i = 0; i < st.column_count(); ++i) {
     const auto name = st.column_name(i);
-    const auto* column = table.find(name);
-    if (column == nullptr) continue;
+    if (sqlite3_column_table_name(st.handle(), i) == nullptr) continue;  // not a table column
     if (std::find(omit.begin(), omit.end(), name) != omit.end()) continue;
+    const char* declared = sqlite3_column_decltype(st.handle(), i);
     std::string key;
-    append_json_string(key, column->name);
+    append_json_string(key, name);
     key.push_back(':');
+    const auto kind = schema::kind_from_declared_type(declared ? declared : "");
     auto same = std::find_if(out.begin(), out.end(),
                              [&key](const v1_column& c) { return c.key == key; });
     if (same != out.end()) {
       same->index = i;
       continue;
     }
-    out.push_back({i, column->kind, std::move(key)});
+    out.push_back({i, kind, std::move(key)});
   }
   return out;
 }
@@ -211,7 +215,6 @@ std::vector<v1_column> map_v1_columns(const db::statement& st, const schema::tab
 struct v1_row_stream::state {
   db::statement statement;
   std::optional<std::vector<v1_column>> columns;
-  schema::table_schema table;
   const time::app_zone& zone;
   std::span<const std::string_view> omit;
   std::size_t count = 0;
@@ -226,8 +229,7 @@ v1_row_stream::v1_row_stream(db::connection& conn, const tables::table_descripto
   sql += " ORDER BY id";
   auto st = conn.prepare(sql);
   if (since_db) st.bind(1, *since_db);
-  state_.reset(new state{std::move(st), std::nullopt, schema::read_table_schema(conn, t.name),
-                         zone, omit});
+  state_.reset(new state{std::move(st), std::nullopt, zone, omit});
 }
 
 v1_row_stream::~v1_row_stream() = default;
@@ -243,7 +245,7 @@ bool v1_row_stream::next_chunk(std::string& out, std::size_t target_bytes) {
       s.done = true;
       break;
     }
-    if (!s.columns) s.columns = map_v1_columns(s.statement, s.table, s.omit);
+    if (!s.columns) s.columns = map_v1_columns(s.statement, s.omit);
     // The text codec::row_encoder's object would serialize to, written directly: plain text
     // and integers straight from the statement, everything else through codec::encode_value.
     out += s.count > 0 ? ",{" : "{";

@@ -211,3 +211,38 @@ TEST_CASE("a new row resent after a lost answer does not log its own earlier ver
   CHECK(master.scalar("SELECT count(*) FROM ruxx_sync_conflicts WHERE losing_row LIKE "
                       "'%Bo at the plant%'") == 1);
 }
+
+TEST_CASE("a new row that loses to a master row of another id takes that id with its children",
+          "[sync][convergence]") {
+  // The same person registered at the plant (newer) and at a depot whose local id 3 is another
+  // user at the master. The depot's version loses; its row must become master row 4, and the
+  // depot's sale by it must reach the master pointing at that person, not at master user 3.
+  ruxx_test::temp_dir dir;
+  node master(dir / "m.sqlite", sync::node_role::master);
+  node slave(dir / "s.sqlite", sync::node_role::slave);
+  add_user(master, "admin@x");
+  add_user(master, "cashier@x");
+  pull_all(master, slave, "users");
+  add_user(master, "other@x");  // master id 3
+  master.conn.execute("INSERT INTO users (name, email, password, created_at, updated_at) VALUES "
+                      "('Ada at the plant', 'ada@x', 'h', '2026-11-24 10:00:00', "
+                      "'2026-11-24 10:00:00')");  // master id 4
+  slave.conn.execute("INSERT INTO users (name, email, password, created_at, updated_at) VALUES "
+                     "('Ada at the depot', 'ada@x', 'h', '2026-11-24 09:30:00', "
+                     "'2026-11-24 09:30:00')");  // local id 3
+  slave.conn.execute("INSERT INTO transactions (transaction_number, cashier_id, quantity_kg, "
+                     "price_per_kg, total_amount, created_at, updated_at) VALUES "
+                     "('TXN-20261124-ADA001', 3, 2, 850, 1700, '2026-11-24 09:35:00', "
+                     "'2026-11-24 09:35:00')");
+  push_all(slave, master, "users", "node-a");
+  CHECK(master.scalar("SELECT count(*) FROM ruxx_sync_conflicts WHERE losing_row LIKE "
+                      "'%Ada at the depot%'") == 1);
+  CHECK(slave.text("SELECT email FROM users WHERE id = 4") == "ada@x");
+  CHECK(slave.scalar("SELECT cashier_id FROM transactions") == 4);
+  REQUIRE_NOTHROW(pull_all(master, slave, "users"));
+  CHECK(slave.text("SELECT name FROM users WHERE id = 4") == "Ada at the plant");
+  CHECK(slave.text("SELECT email FROM users WHERE id = 3") == "other@x");
+  push_all(slave, master, "transactions", "node-a");
+  CHECK(master.text("SELECT u.email FROM transactions t JOIN users u ON u.id = t.cashier_id") ==
+        "ada@x");
+}

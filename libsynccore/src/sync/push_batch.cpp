@@ -206,7 +206,10 @@ ack_stats acknowledge_push(db::connection& conn, const push_batch& batch,
         const auto& o = r.as_object();
         const auto status = o.at("status").as_string();
         if (status == "conflict") ++stats.conflicts;
-        if (status != "reassigned") continue;
+        // A row that lost to an existing master row of another id (same email, or the same
+        // row under its id-map id) is that master row too: it takes the master's id so that
+        // its children are pushed pointing at the right row and the pull updates it there.
+        if (status != "reassigned" && status != "conflict") continue;
         std::int64_t local = 0;
         const auto& key = o.at("key").as_string();
         std::from_chars(key.data(), key.data() + key.size(), local);

@@ -246,3 +246,45 @@ TEST_CASE("a new row that loses to a master row of another id takes that id with
   CHECK(master.text("SELECT u.email FROM transactions t JOIN users u ON u.id = t.cashier_id") ==
         "ada@x");
 }
+
+TEST_CASE("a row deleted while its insert was in flight is deleted at the master too",
+          "[sync][convergence]") {
+  // The push of a new user reaches the master but its answer is lost; the app then deletes the
+  // user (a pending insert, so the trigger forgets it). The resent batch's answer must turn
+  // into a delete for the row the master stored, under the id the master gave it.
+  ruxx_test::temp_dir dir;
+  node master(dir / "m.sqlite", sync::node_role::master);
+  node slave(dir / "s.sqlite", sync::node_role::slave);
+  add_user(master, "admin@x");
+  pull_all(master, slave, "users");
+  add_user(master, "m2@x");      // master id 2: the slave's user gets another id
+  add_user(slave, "gone@x");     // local id 2
+  add_user(slave, "stays@x");    // local id 3
+  slave.conn.execute("INSERT INTO transactions (transaction_number, cashier_id, quantity_kg, "
+                     "price_per_kg, total_amount, created_at, updated_at) VALUES "
+                     "('TXN-20261124-GONE01', 1, 2, 850, 1700, '2026-11-24 09:35:00', "
+                     "'2026-11-24 09:35:00')");
+  for (const char* table : {"users", "transactions"}) {
+    const auto* t = tables::find_table(table);
+    auto lost = sync::next_push_batch(slave.conn, lagos(), *t, "node-a", 100,
+                                      sync::push_protocol::v2);
+    REQUIRE(lost);
+    auto body = json::parse(lost->body).as_object();
+    sync::push_request req{t, &body.at("data").as_array(), &body.at("meta").as_array(),
+                           &body.at("deleted").as_array(), "node-a", lost->batch_id};
+    REQUIRE(std::holds_alternative<json::object>(sync::apply_push(master.conn, lagos(), req)));
+  }
+  CHECK(master.scalar("SELECT count(*) FROM users WHERE email = 'gone@x'") == 1);
+  slave.conn.execute("DELETE FROM users WHERE email = 'gone@x'");
+  slave.conn.execute("DELETE FROM transactions");
+  push_all(slave, master, "users", "node-a");  // resends the outbox, then the delete
+  push_all(slave, master, "transactions", "node-a");
+  CHECK(master.scalar("SELECT count(*) FROM users WHERE email = 'gone@x'") == 0);
+  CHECK(master.scalar("SELECT count(*) FROM transactions") == 0);
+  CHECK(master.scalar("SELECT count(*) FROM users WHERE email = 'stays@x'") == 1);
+  CHECK(master.text("SELECT email FROM users WHERE id = 2") == "m2@x");
+  CHECK(slave.scalar("SELECT count(*) FROM ruxx_sync_changes") == 0);
+  pull_all(master, slave, "users");
+  CHECK(slave.scalar("SELECT count(*) FROM users") == 3);
+  CHECK(slave.scalar("SELECT count(*) FROM users WHERE email = 'gone@x'") == 0);
+}

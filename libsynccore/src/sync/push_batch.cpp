@@ -62,8 +62,12 @@ void renumber_all(db::connection& conn, std::string_view table,
   if (moves.size() > 1) {
     std::int64_t park = 0;
     {
-      auto low = conn.prepare("SELECT min(0, COALESCE(min(id), 0)) FROM " +
-                              db::quote_identifier(table));
+      // Below every id of the table and every row_id of its change entries (a tombstone of a
+      // row deleted in flight holds a negative one, see tombstone_deleted_in_flight).
+      auto low = conn.prepare("SELECT min(0, COALESCE((SELECT min(id) FROM " +
+                              db::quote_identifier(table) + "), 0), COALESCE((SELECT "
+                              "min(row_id) FROM ruxx_sync_changes WHERE table_name = ?), 0))");
+      low.bind(1, table);
       low.step();
       park = low.column_int64(0);
     }
@@ -73,6 +77,51 @@ void renumber_all(db::connection& conn, std::string_view table,
     }
   }
   for (const auto& [local, master_id] : moves) renumber_row(conn, table, local, master_id);
+}
+
+// Rows of `batch` the app deleted while their insert was in flight (built into the outbox,
+// not yet acknowledged): the delete trigger forgot them, as a pending insert the master never
+// saw, but the master has stored them. Returns the master's identity of each (the id it gave
+// the row, or the transaction number), for a delete to send next. Call before renumbering.
+std::vector<std::string> deleted_in_flight(db::connection& conn, const tables::table_descriptor& t,
+                                           const json::array& data, const json::array* results) {
+  std::vector<std::string> out;
+  const std::string table = db::quote_identifier(t.name);
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    const auto& row = data[i].as_object();
+    const auto* id = row.if_contains("id");
+    const auto* identity = row.if_contains(t.identity_column);
+    if (!id || !id->is_int64() || !identity) continue;
+    auto alive = conn.prepare("SELECT 1 FROM " + table + " WHERE id = ?");
+    alive.bind(1, id->get_int64());
+    if (alive.step()) continue;
+    auto pending = conn.prepare("SELECT 1 FROM ruxx_sync_changes WHERE table_name = ? AND "
+                                "row_id = ?");
+    pending.bind(1, t.name).bind(2, id->get_int64());
+    if (pending.step()) continue;  // its delete is already pending (it was known before)
+    std::string key = identity->is_string() ? std::string(identity->get_string())
+                                            : json::serialize(*identity);
+    if (t.master_assigns_id && results && i < results->size()) {
+      if (const auto* m = results->at(i).as_object().if_contains("id"); m && m->is_int64()) {
+        key = std::to_string(m->get_int64());
+      }
+    }
+    out.push_back(std::move(key));
+  }
+  return out;
+}
+
+void add_tombstones(db::connection& conn, std::string_view table,
+                    const std::vector<std::string>& keys) {
+  for (const auto& key : keys) {
+    // row_id: a negative placeholder below every entry's (the row is gone, only the key counts).
+    auto st = conn.prepare(
+        "INSERT INTO ruxx_sync_changes (table_name, row_id, row_key, op, origin) VALUES (?1, "
+        "(SELECT min(0, COALESCE(min(row_id), 0)) - 1 FROM ruxx_sync_changes WHERE table_name = "
+        "?1), ?2, 'delete', 'local')");
+    st.bind(1, table).bind(2, key);
+    st.run();
+  }
 }
 
 }  // namespace
@@ -197,6 +246,10 @@ ack_stats acknowledge_push(db::connection& conn, const push_batch& batch,
       prune.bind(1, batch.table);
       prune.run();
     }
+    std::vector<std::string> gone;
+    if (v2 && t) {
+      gone = deleted_in_flight(conn, *t, body.at("data").as_array(), &results->as_array());
+    }
     auto clear = conn.prepare("DELETE FROM ruxx_sync_changes WHERE table_name = ? AND seq <= ?");
     clear.bind(1, batch.table).bind(2, batch.max_seq);
     clear.run();
@@ -223,6 +276,7 @@ ack_stats acknowledge_push(db::connection& conn, const push_batch& batch,
         if (r.as_object().at("status").as_string() == "conflict") ++stats.conflicts;
       }
     }
+    add_tombstones(conn, batch.table, gone);  // after renumbering, which moves entries by id
     auto done = conn.prepare("DELETE FROM ruxx_sync_outbox WHERE table_name = ? AND batch_id = ?");
     done.bind(1, batch.table).bind(2, batch.batch_id);
     done.run();

@@ -17,9 +17,12 @@
 #include <boost/program_options.hpp>
 
 #include <charconv>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <pthread.h>
+#include <signal.h>
 
 extern char** environ;
 
@@ -175,6 +178,15 @@ int main(int argc, char** argv) {
     synccore::net::http_server server(options, [&](const synccore::net::http_request& request) {
       return routes.handle(request);
     });
+    // SIGINT/SIGTERM are blocked before the server's threads exist (they inherit the mask) and
+    // taken with sigwait() below, so a signal sent as soon as `listening on` is printed waits
+    // as pending instead of killing the process with the default action (exit -15, no
+    // graceful stop).
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
     synccore::net::listen_endpoint endpoint;
     try {
       endpoint = server.start();
@@ -184,7 +196,11 @@ int main(int argc, char** argv) {
     std::cout << "listening on " << endpoint.to_string() << std::endl;
     slog::log_info("master-server " + std::string(synccore::version_string) + " listening on " +
                    endpoint.to_string());
-    const int signal = server.run_until_signal();
+    int signal = 0;
+    while (sigwait(&stop_signals, &signal) != 0) {
+    }
+    slog::log_info("signal " + std::to_string(signal) + " received, shutting down");
+    server.stop();  // graceful: in-flight requests finish
     slog::log_info("master-server stopped", {{"signal", signal}});
     return exit_ok;
   } catch (const refusal& e) {

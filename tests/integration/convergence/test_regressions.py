@@ -133,3 +133,21 @@ class CompanySettingsSnapshotTest(RegressionCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class EarlySigtermTest(unittest.TestCase):
+    """Bug: master-server printed `listening on` before it handled SIGTERM, so a SIGTERM sent
+    as soon as the line appeared (a supervisor, or this harness restarting the master) killed
+    it (exit -15) instead of the graceful stop with exit 0."""
+
+    def test_sigterm_right_after_the_listening_line_exits_0(self):
+        tmp = tempfile.mkdtemp(prefix="ruxx-conv-regress-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        db = os.path.join(tmp, "master.sqlite")
+        shutil.copyfile(empty_app_db(), db)
+        master = cluster.MasterProcess(db, cluster.free_port(), tmp)
+        codes = []
+        for sig in [signal.SIGTERM, signal.SIGINT] * 10:
+            master.start()
+            codes.append(master.stop(sig))
+        self.assertEqual(codes, [0] * len(codes), master.logs[-1][2])

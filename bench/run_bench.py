@@ -270,11 +270,13 @@ class Bench:
         url = "/api/sync/pull?table=transactions"
         for compressed in (False, True):
             label = "gzip" if compressed else "identity"
-            times, hwms, size = [], [], 0
+            times, hwms, cpus, size = [], [], [], 0
             for i in range(self.args.warmup + self.args.runs):
                 m = Master(self.master_exe, db, self.master_log)
                 try:
+                    cpu = m.cpu_seconds()
                     seconds, size = curl(m.url(url), out, compressed=compressed)
+                    cpu = m.cpu_seconds() - cpu
                 finally:
                     hwm = m.stop()
                 if not compressed and i == 0:
@@ -285,7 +287,9 @@ class Bench:
                 if i >= self.args.warmup:
                     times.append(seconds)
                     hwms.append(hwm / 1024)
+                    cpus.append(cpu)
             self.record("1.pull_v1_%s_seconds" % label, times, "s", bytes=size, rows=n)
+            self.record("1.pull_v1_%s_master_cpu_seconds" % label, cpus, "s")
             self.record("1.pull_v1_%s_master_hwm" % label, hwms, "MiB")
         # Steady state: the peak RSS of one master after several v1 pulls in a row (freed
         # memory that the allocator keeps counts here, unlike on a fresh process).

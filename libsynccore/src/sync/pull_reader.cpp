@@ -221,6 +221,7 @@ struct v1_row_stream::state {
   std::string quoted_table;
   bool whole_table = false;     // no `since`: every row of the table is sent
   std::size_t rows_start = 0;   // size of `out` before the first row
+  std::size_t written = 0;      // bytes appended by all calls so far
   bool reserved = false;
   std::size_t count = 0;
   bool done = false;
@@ -242,12 +243,14 @@ v1_row_stream::~v1_row_stream() = default;
 
 bool v1_row_stream::next_chunk(std::string& out, std::size_t target_bytes) {
   auto& s = *state_;
-  if (!s.done && out.size() >= target_bytes && !s.reserved && s.whole_table && s.count > 0) {
-    // The caller keeps the whole answer in `out` (it calls again with `out` already past its
-    // target). Grown by doubling, each step would copy into a buffer twice the size while the
-    // old one is still held (a 100k-row answer peaked at 60 MiB), and the freed buffers stay
-    // in the allocator's arenas. For a whole table the final size is estimated once, from the
-    // rows written so far and the table's row count, and reserved in one allocation.
+  constexpr std::size_t accumulate_threshold = 1 << 20;
+  if (!s.done && !s.reserved && s.whole_table && s.count > 0 &&
+      s.written >= accumulate_threshold && out.size() >= s.rows_start + s.written) {
+    // The caller keeps the whole answer in `out` (everything appended so far, over a MiB, is
+    // still there). Grown by doubling, each step would copy into a buffer twice the size while
+    // the old one is still held (a 100k-row answer peaked at 60 MiB), and the freed buffers
+    // stay in the allocator's arenas. For a whole table the final size is estimated once, from
+    // the rows written so far and the table's row count, and reserved in one allocation.
     s.reserved = true;
     auto rows = s.conn.prepare("SELECT count(*) FROM " + s.quoted_table);
     if (rows.step() && rows.column_int64(0) > static_cast<std::int64_t>(s.count)) {
@@ -259,6 +262,7 @@ bool v1_row_stream::next_chunk(std::string& out, std::size_t target_bytes) {
   }
   // Every call appends at least one row while rows remain, so a caller that keeps its whole
   // answer in `out` (already past `target_bytes`) still makes progress instead of spinning.
+  const std::size_t size_at_entry = out.size();
   bool first = true;
   while (!s.done && (first || out.size() < target_bytes)) {
     first = false;
@@ -288,6 +292,7 @@ bool v1_row_stream::next_chunk(std::string& out, std::size_t target_bytes) {
     out.push_back('}');
     ++s.count;
   }
+  if (out.size() > size_at_entry) s.written += out.size() - size_at_entry;
   return !s.done;
 }
 

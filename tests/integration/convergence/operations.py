@@ -238,6 +238,12 @@ class App:
         conn = conn or connect(self.node.db)
         try:
             with Tx(conn):
+                # The app resolves the cashier by its unique email inside its own transaction:
+                # the agent may have renumbered that user since the list above was read (a
+                # stale id held across transactions is an app-side hazard, see docs/TESTING.md).
+                current = conn.execute("SELECT id FROM users WHERE email = ?", (email,)).fetchone()
+                if current:
+                    cashier_id = current[0]
                 conn.execute(
                     "INSERT INTO transactions (transaction_number, cashier_id, quantity_kg, "
                     "price_per_kg, total_amount, customer_name, customer_phone, notes, status, "

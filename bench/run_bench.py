@@ -192,11 +192,13 @@ class Bench:
 
     def record(self, key, samples, unit, **extra):
         entry = {"samples": samples, "median": median(samples), "min": min(samples),
-                 "max": max(samples), "unit": unit}
+                 "max": max(samples), "unit": unit,
+                 "loadavg_1min_at_end": os.getloadavg()[0]}
         entry.update(extra)
         self.results[key] = entry
-        log("  %-40s median %.4g %s  (min %.4g, max %.4g, n=%d)" %
-            (key, entry["median"], unit, entry["min"], entry["max"], len(samples)))
+        log("  %-40s median %.4g %s  (min %.4g, max %.4g, n=%d, load %.1f)" %
+            (key, entry["median"], unit, entry["min"], entry["max"], len(samples),
+             entry["loadavg_1min_at_end"]))
 
     # --- data -----------------------------------------------------------------------------
     def master_db(self, transactions):

@@ -113,7 +113,8 @@ attempt_result run_attempt(const agent_options& options, const synccore::time::a
     master_api master(master_opts);
     if (options.recover || options.check_database) {
       const auto health = options.recover ? health_report{db_health::corrupt, "--recover"}
-                                          : check_database(options.database, &master);
+                                          : check_database(options.database, &master,
+                                                           options.thorough_check || options.force);
       if (health.state != db_health::healthy) {
         synccore::log::log_warning("The database needs recovery: " + health.detail,
                                    {{"path", options.database.string()}});

@@ -26,6 +26,7 @@ struct agent_options {
   bool force = false;           // --force
   bool recover = false;         // --recover: full recovery now
   bool check_database = true;   // detect an empty or corrupted database first
+  bool thorough_check = false;  // include PRAGMA quick_check (service start, --force)
   bool show_progress = false;
   std::size_t page_rows = 1000;
 };

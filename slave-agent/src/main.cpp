@@ -270,9 +270,10 @@ int main(int argc, char** argv) {
       };
     };
     {
-      // The start-up check and a first sync happen right away, not at the first slot.
+      // The start-up check (thorough) and a first sync happen right away, not at the first slot.
       auto a = agent;
       a.check_database = true;
+      a.thorough_check = true;
       run_attempt(a, zone, job_kind::all, stop.get_token());
       first = false;
     }

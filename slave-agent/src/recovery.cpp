@@ -82,26 +82,28 @@ long long master_rows(const json::object& status, std::string_view table) {
 
 }  // namespace
 
-health_report check_database(const fs::path& database, master_api* master) {
+health_report check_database(const fs::path& database, master_api* master, bool thorough) {
   std::error_code ec;
   if (!fs::exists(database, ec) || fs::file_size(database, ec) == 0) {
     return {db_health::missing, "the database file is missing or empty"};
   }
   try {
     synccore::db::connection conn(database);
-    auto check = conn.prepare("PRAGMA quick_check");
-    if (!check.step() || check.column_text(0) != "ok") {
-      return {db_health::corrupt, "quick_check: " + check.column_string(0)};
+    if (thorough) {
+      auto check = conn.prepare("PRAGMA quick_check");
+      if (!check.step() || check.column_text(0) != "ok") {
+        return {db_health::corrupt, "quick_check: " + check.column_string(0)};
+      }
     }
     const auto missing = synccore::schema::missing_synced_tables(conn);
     if (!missing.empty()) return {db_health::incomplete, "missing table " + missing.front()};
-    long long local_rows = 0;
+    bool any_rows = false;
     for (const auto& t : synccore::tables::all_tables()) {
-      auto count = conn.prepare("SELECT count(*) FROM " + synccore::db::quote_identifier(t.name));
-      count.step();
-      local_rows += count.column_int64(0);
+      auto probe = conn.prepare("SELECT 1 FROM " + synccore::db::quote_identifier(t.name) +
+                                " LIMIT 1");
+      any_rows = any_rows || probe.step();
     }
-    if (local_rows == 0 && master && master->protocol() == protocol_version::v2) {
+    if (!any_rows && master && master->protocol() == protocol_version::v2) {
       const auto status = master->status();
       for (const auto& t : synccore::tables::all_tables()) {
         if (master_rows(status, t.name) > 0) {

@@ -28,8 +28,10 @@ struct health_report {
 };
 
 // Checks the database. `master` is asked for its row counts only when every local app table is
-// empty (nullptr skips that check).
-health_report check_database(const std::filesystem::path& database, master_api* master);
+// empty (nullptr skips that check). `thorough` adds `PRAGMA quick_check`, which reads the whole
+// file: service start and --force ask for it; a plain --once run only does the cheap checks.
+health_report check_database(const std::filesystem::path& database, master_api* master,
+                             bool thorough);
 
 struct recovery_options {
   std::string node_id_override;  // SYNC_NODE_ID

@@ -288,7 +288,7 @@ class App:
     def adjust(self, rng, token):
         """An inventory adjustment (the row and the new stock in one transaction)."""
         cashiers = self.cashiers()
-        user_id, _ = cashiers[rng.randrange(len(cashiers))]
+        _, email = cashiers[rng.randrange(len(cashiers))]
         kind = rng.choice(["addition", "addition", "subtraction", "loss", "correction"])
         qty = _qty(rng, 100, 50000)
         sign = {"addition": 1, "subtraction": -1, "loss": -1}.get(kind) or rng.choice([1, -1])
@@ -297,6 +297,8 @@ class App:
         conn = connect(self.node.db)
         try:
             with Tx(conn):
+                user_id = conn.execute("SELECT id FROM users WHERE email = ?",
+                                       (email,)).fetchone()[0]
                 previous = conn.execute(
                     "SELECT current_stock FROM inventory WHERE id = 1").fetchone()[0]
                 new = float(previous) + float(delta)
@@ -320,11 +322,11 @@ class App:
                 if not self.model.adjustments[r[4:]].deleted]
         if not rows:
             return None
-        row_id, reason = rows[rng.randrange(len(rows))]
+        _, reason = rows[rng.randrange(len(rows))]
         conn = connect(self.node.db)
         try:
             with Tx(conn):
-                conn.execute("DELETE FROM inventory_adjustments WHERE id = ?", (row_id,))
+                conn.execute("DELETE FROM inventory_adjustments WHERE reason = ?", (reason,))
         finally:
             conn.close()
         self.model.adjustments[reason[4:]].deleted = True

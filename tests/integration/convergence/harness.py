@@ -164,18 +164,18 @@ class Schedule:
             else:
                 proxy = FaultProxy(self.master.port, "lose", target=r.randint(1, 2),
                                    method="POST", count=count)
-            proxy.__enter__()
             url = proxy.url
         run = cluster.AgentRun(node.db, url, self.node_ids[node.name], self.workdir,
                                "run-%03d-%s" % (self.runs, node.name), extra)
-        writer = None
-        if concurrent:
-            writer = self.concurrent_sales(node, r)
+        writer = self.concurrent_sales(node, r) if concurrent else None
         master_code = None
-        run.start()
-        if writer:
-            writer.start()
+        code = None
         try:
+            if proxy:
+                proxy.__enter__()
+            run.start()
+            if writer:
+                writer.start()
             if fault == "kill9":
                 time.sleep(r.uniform(0.0, 0.06))
                 run.kill9()
@@ -185,7 +185,9 @@ class Schedule:
                 master_code = self.master.restart(sig)
             code = run.wait()
         finally:
-            if writer:
+            if run.proc is not None and run.code is None:
+                run.wait()  # never leave an agent behind, whatever failed above
+            if writer and writer.is_alive():
                 writer.join(60)
             if proxy:
                 proxy.close()
@@ -226,16 +228,13 @@ class Schedule:
         for i in range(count):
             self.clock.advance(r)
             plans.append((random.Random(r.random()), self.clock.stamp(node), r.uniform(0, 0.03)))
-        lock = threading.Lock()
-
         def work():
             conn = connect(node.db)
             try:
                 for sale_rng, stamp, pause in plans:
                     time.sleep(pause)
                     try:
-                        with lock:
-                            app.sell(sale_rng, stamp=stamp, conn=conn)
+                        app.sell(sale_rng, stamp=stamp, conn=conn)
                     except Exception as e:  # the app must never fail because of the agent
                         self.model.app_errors.append("%s: sale during a sync failed: %r"
                                                      % (node.name, e))

@@ -45,9 +45,10 @@ const time::app_zone& lagos() {
   return zone;
 }
 
-void push_all(node& slave, node& master, std::string_view table, const std::string& id) {
+void push_all(node& slave, node& master, std::string_view table, const std::string& id,
+              std::size_t rows_per_batch = 100) {
   const auto* t = tables::find_table(table);
-  while (auto batch = sync::next_push_batch(slave.conn, lagos(), *t, id, 100,
+  while (auto batch = sync::next_push_batch(slave.conn, lagos(), *t, id, rows_per_batch,
                                             sync::push_protocol::v2)) {
     auto body = json::parse(batch->body).as_object();
     sync::push_request req{t, &body.at("data").as_array(), &body.at("meta").as_array(),
@@ -80,9 +81,27 @@ void add_user(node& n, const std::string& email) {
                  email + "', '" + email + "', 'h', '2026-11-24 09:00:00', '2026-11-24 09:00:00')");
 }
 
+// Builds the slave's pending users batch (local ids 1..4) and applies a made-up answer that
+// gives local row i the id `ids[i - 1]` ("reassigned" when it differs).
+void acknowledge_users_answer(node& slave, const std::vector<int>& ids) {
+  const auto* t = tables::find_table("users");
+  auto batch = sync::next_push_batch(slave.conn, lagos(), *t, "node-a", 100,
+                                     sync::push_protocol::v2);
+  REQUIRE(batch);
+  json::array results;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const int local = static_cast<int>(i) + 1;
+    results.push_back(json::object{{"key", std::to_string(local)},
+                                   {"status", ids[i] == local ? "applied" : "reassigned"},
+                                   {"id", ids[i]}});
+  }
+  json::object answer{{"success", true}, {"results", std::move(results)}};
+  sync::acknowledge_push(slave.conn, *batch, answer, "2026-11-24 12:00:00");
+}
+
 }  // namespace
 
-TEST_CASE("reassigned ids that chain inside one answer are all renumbered right",
+TEST_CASE("new users whose ids the master has taken are renumbered right, children too",
           "[sync][convergence]") {
   ruxx_test::temp_dir dir;
   node master(dir / "m.sqlite", sync::node_role::master);
@@ -103,15 +122,25 @@ TEST_CASE("reassigned ids that chain inside one answer are all renumbered right"
                      "previous_stock, new_stock, reason, created_at, updated_at) VALUES (4, "
                      "'addition', 5, 0, 5, 'by s4', '2026-11-24 09:06:00', '2026-11-24 09:06:00')");
 
-  push_all(slave, master, "users", "node-a");  // answer: local 3 -> 4, local 4 -> 5
-
-  CHECK(master.text("SELECT email FROM users WHERE id = 4") == "s3@x");
-  CHECK(master.text("SELECT email FROM users WHERE id = 5") == "s4@x");
-  CHECK(slave.text("SELECT email FROM users WHERE id = 4") == "s3@x");
-  CHECK(slave.text("SELECT email FROM users WHERE id = 5") == "s4@x");
+  std::int64_t s3_id = 0;
+  std::int64_t s4_id = 0;
+  SECTION("one answer: the taken id moves past the batch's ids, the other row keeps its id") {
+    push_all(slave, master, "users", "node-a");  // local 3 -> 5, local 4 keeps 4
+    s3_id = 5;
+    s4_id = 4;
+  }
+  SECTION("one row per answer: the ids chain from one answer to the next") {
+    push_all(slave, master, "users", "node-a", 1);  // 3 -> 4 (local 4 moves aside to 5 first)
+    s3_id = 4;
+    s4_id = 5;
+  }
+  CHECK(master.text("SELECT email FROM users WHERE id = " + std::to_string(s3_id)) == "s3@x");
+  CHECK(master.text("SELECT email FROM users WHERE id = " + std::to_string(s4_id)) == "s4@x");
+  CHECK(slave.text("SELECT email FROM users WHERE id = " + std::to_string(s3_id)) == "s3@x");
+  CHECK(slave.text("SELECT email FROM users WHERE id = " + std::to_string(s4_id)) == "s4@x");
   CHECK(slave.scalar("SELECT count(*) FROM users WHERE id < 1 OR id > 5") == 0);
-  CHECK(slave.scalar("SELECT cashier_id FROM transactions") == 5);
-  CHECK(slave.scalar("SELECT user_id FROM inventory_adjustments") == 5);
+  CHECK(slave.scalar("SELECT cashier_id FROM transactions") == s4_id);
+  CHECK(slave.scalar("SELECT user_id FROM inventory_adjustments") == s4_id);
   CHECK(slave.scalar("SELECT count(*) FROM ruxx_sync_changes WHERE table_name = 'users'") == 0);
 
   // The pull then brings the master's user 3 without a clash, and the children arrive intact.
@@ -131,27 +160,30 @@ TEST_CASE("a swap of two reassigned ids inside one answer is renumbered right",
   // insert was recognised through the id map.
   ruxx_test::temp_dir dir;
   node slave(dir / "s.sqlite", sync::node_role::slave);
-  add_user(slave, "a@x");
-  add_user(slave, "b@x");
-  add_user(slave, "c@x");
-  add_user(slave, "d@x");
-  const auto* t = tables::find_table("users");
-  auto batch = sync::next_push_batch(slave.conn, lagos(), *t, "node-a", 100,
-                                     sync::push_protocol::v2);
-  REQUIRE(batch);
-  auto result = [](const char* key, const char* status, int id) {
-    return json::object{{"key", key}, {"status", status}, {"id", id}};
-  };
-  json::object answer{{"success", true},
-                      {"results", json::array{result("1", "applied", 1),
-                                              result("2", "applied", 2),
-                                              result("3", "reassigned", 4),
-                                              result("4", "reassigned", 3)}}};
-  sync::acknowledge_push(slave.conn, *batch, answer, "2026-11-24 12:00:00");
+  for (const auto* email : {"a@x", "b@x", "c@x", "d@x"}) add_user(slave, email);
+  acknowledge_users_answer(slave, {1, 2, 4, 3});
   CHECK(slave.text("SELECT email FROM users WHERE id = 3") == "d@x");
   CHECK(slave.text("SELECT email FROM users WHERE id = 4") == "c@x");
   CHECK(slave.scalar("SELECT count(*) FROM users") == 4);
   CHECK(slave.scalar("SELECT min(id) FROM users") == 1);
+}
+
+TEST_CASE("a chain of reassigned ids inside one answer is renumbered right",
+          "[sync][convergence]") {
+  // The master answers local 3 -> 4 and local 4 -> 5 (a v2 master moves a taken id past every
+  // id of the batch, but an answer like this one must still be applied right).
+  ruxx_test::temp_dir dir;
+  node slave(dir / "s.sqlite", sync::node_role::slave);
+  for (const auto* email : {"a@x", "b@x", "c@x", "d@x"}) add_user(slave, email);
+  slave.conn.execute("INSERT INTO transactions (transaction_number, cashier_id, quantity_kg, "
+                     "price_per_kg, total_amount, created_at, updated_at) VALUES "
+                     "('TXN-20261124-CHAIN2', 4, 2, 850, 1700, '2026-11-24 09:05:00', "
+                     "'2026-11-24 09:05:00')");
+  acknowledge_users_answer(slave, {1, 2, 4, 5});
+  CHECK(slave.text("SELECT email FROM users WHERE id = 4") == "c@x");
+  CHECK(slave.text("SELECT email FROM users WHERE id = 5") == "d@x");
+  CHECK(slave.scalar("SELECT count(*) FROM users") == 4);
+  CHECK(slave.scalar("SELECT cashier_id FROM transactions") == 5);
 }
 
 TEST_CASE("a new row that wins over an existing row it never saw logs that row as the loser",

@@ -3,9 +3,11 @@
 #include <synccore/db/statement.hpp>
 #include <synccore/db/transaction.hpp>
 #include <synccore/schema/table_schema.hpp>
+#include <synccore/sync/batch_inserter.hpp>
 #include <synccore/sync/change_capture.hpp>
 #include <synccore/sync/conflict_log.hpp>
 #include <synccore/sync/push_apply.hpp>
+#include <synccore/sync/renumber.hpp>
 #include <synccore/sync/row_lookup.hpp>
 #include <synccore/sync/row_writer.hpp>
 #include <synccore/tables/table_descriptor.hpp>
@@ -273,12 +275,31 @@ input_error explain_constraint(db::connection& conn, const schema::table_schema&
   return {field(index), "violates a constraint of " + table.name};
 }
 
+// The columns a lookup may search a new row by: its identity and natural keys.
+std::vector<std::string> tracked_columns(const tables::table_descriptor& t) {
+  std::vector<std::string> columns;
+  if (t.identity_column != "id") columns.emplace_back(t.identity_column);
+  for (auto column : t.natural_unique_columns) columns.emplace_back(column);
+  return columns;
+}
+
 class push_applier {
  public:
+  // `inserted_ids[i]` receives the id of row i once a batched insert has written it.
   push_applier(db::connection& conn, const time::app_zone& zone, const push_request& req,
-               const schema::table_schema& table)
+               const schema::table_schema& table, std::vector<std::int64_t>& inserted_ids)
       : conn_(conn), zone_(zone), req_(req), t_(*req.table), table_(table), writer_(conn, table),
+        new_rows_(conn, table, std::string(t_.identity_column), tracked_columns(t_),
+                  [&inserted_ids](std::size_t index, std::int64_t id) {
+                    inserted_ids.at(index) = id;
+                  }),
         origin_(req.node_id.empty() ? std::string(v1_origin) : req.node_id) {}
+
+  // Notes the highest id a row of this request carries (see `insert`).
+  void note_pushed_id(std::int64_t id) { max_pushed_id_ = std::max(max_pushed_id_, id); }
+
+  // Writes the rows still waiting in the insert batch. Throws batch_row_failure.
+  void flush() { new_rows_.flush(); }
 
   // Applies one row; returns an input_error when the row cannot be stored.
   expected<row_result> apply(const pending_row& row, std::size_t index) {
@@ -287,6 +308,7 @@ class push_applier {
   }
 
   row_result apply_delete(const pending_delete& del) {
+    new_rows_.flush();
     const auto existing = cached_find_by_identity(del.key);
     if (!existing) return {"unchanged", 0, "already deleted"};
     if (del.base_updated_at && existing->updated_at != del.base_updated_at) {
@@ -344,9 +366,30 @@ class push_applier {
     return row_result{};
   }
 
+  // New rows that keep their id, or that the master numbers and that carry a text identity,
+  // wait in a batch written with multi-row INSERTs (their ids reach the answer through
+  // `inserted_ids`); any other row is written at once, after the batch.
   expected<row_result> insert(const pending_row& row, std::size_t index, bool keep_id) {
     if (auto ok = check_required(row, index); !ok) return ok.error();
-    const auto id = writer_.insert(row.decoded, keep_id);
+    if (new_rows_.accepts(row.decoded, keep_id)) {
+      new_rows_.add(row.decoded, keep_id, index);
+      return row_result{"applied", keep_id ? row.pushed_id : 0, {}};
+    }
+    new_rows_.flush();
+    std::int64_t id = 0;
+    if (!keep_id && row.has_id && t_.master_assigns_id) {
+      // The row's id is taken: give it one above every id of this batch too, so the batch's
+      // later rows keep theirs instead of each bumping into the id given to the one before.
+      codec::decoded_row moved_row = row.decoded;
+      for (auto& v : moved_row.values) {
+        if (v.column->name == "id") {
+          v.value = std::max(fresh_id(conn_, t_.name), max_pushed_id_ + 1);
+        }
+      }
+      id = writer_.insert(moved_row, true);
+    } else {
+      id = writer_.insert(row.decoded, keep_id);
+    }
     const bool moved = row.has_id && id != row.pushed_id && t_.master_assigns_id;
     return row_result{moved ? "reassigned" : "applied", id,
                       moved ? "id " + row.key + " belongs to another row at the master" : ""};
@@ -464,6 +507,7 @@ class push_applier {
   std::optional<row_ref> identical_row(const pending_row& row) {
     const auto* created = row.decoded.find("created_at");
     if (!created || !std::holds_alternative<std::string>(*created)) return std::nullopt;
+    new_rows_.flush();
     auto st = conn_.prepare("SELECT id FROM " + db::quote_identifier(t_.name) +
                             " WHERE created_at = ? AND id <> ? ORDER BY id");
     st.bind(1, std::get<std::string>(*created)).bind(2, row.pushed_id);
@@ -496,6 +540,7 @@ class push_applier {
 
   expected<row_result> insert_new(const pending_row& row, std::size_t index) {
     if (t_.rule == tables::conflict_rule::master_wins_insert_if_empty) {
+      new_rows_.flush();
       auto st = conn_.prepare("SELECT id FROM " + db::quote_identifier(t_.name) + " LIMIT 1");
       if (st.step()) {
         const auto master_id = st.column_int64(0);
@@ -559,8 +604,10 @@ class push_applier {
 
   // The lookups run for every pushed row, each prepared once per push instead of once per row
   // (as row_lookup's functions of the same names). A lookup resets its statement once read,
-  // so no read cursor stays open while the table is written.
+  // so no read cursor stays open while the table is written. A lookup that could find a row
+  // still waiting in the insert batch writes the batch first.
   std::optional<row_ref> cached_find_by_id(std::int64_t id) {
+    if (new_rows_.holds_id(id)) new_rows_.flush();
     auto& st = cached(by_id_, "id");
     st.bind(1, id);
     return read_cached_ref(st);
@@ -573,6 +620,7 @@ class push_applier {
       if (ec != std::errc() || p != key.data() + key.size()) return std::nullopt;
       return cached_find_by_id(id);
     }
+    if (new_rows_.holds_value(t_.identity_column, std::string(key))) new_rows_.flush();
     auto& st = cached(by_identity_, t_.identity_column);
     st.bind(1, key);
     return read_cached_ref(st);
@@ -581,6 +629,7 @@ class push_applier {
   std::optional<row_ref> cached_find_by_column(std::string_view column,
                                                const codec::sql_value& value) {
     if (std::holds_alternative<std::monostate>(value)) return std::nullopt;
+    if (new_rows_.holds_value(column, value)) new_rows_.flush();
     auto it = by_column_.find(column);
     if (it == by_column_.end()) {
       it = by_column_.emplace(std::string(column), conn_.prepare(ref_select(column))).first;
@@ -634,8 +683,10 @@ class push_applier {
   const tables::table_descriptor& t_;
   const schema::table_schema& table_;
   row_writer writer_;
+  batch_inserter new_rows_;
   std::string origin_;
   int conflicts_ = 0;
+  std::int64_t max_pushed_id_ = 0;
   std::optional<db::statement> by_id_, by_identity_, tombstone_;
   std::map<std::string, db::statement, std::less<>> by_column_;
 };
@@ -687,27 +738,44 @@ push_result apply_push(db::connection& conn, const time::app_zone& zone,
   int conflicts = 0;
   {
     capture_scope scope(conn, false, request.node_id.empty() ? v1_origin : request.node_id);
-    push_applier applier(conn, zone, request, table);
-    for (std::size_t i = 0; i < rows->size(); ++i) {
-      const auto& row = (*rows)[i];
-      expected<row_result> outcome = row_result{};
-      try {
-        outcome = applier.apply(row, i);
-      } catch (const db::sqlite_error& e) {
-        if (!e.is_constraint()) throw;
-        return push_rejection{{explain_constraint(conn, table, row, i, e)}};
+    std::vector<std::int64_t> inserted_ids(rows->size(), 0);
+    push_applier applier(conn, zone, request, table, inserted_ids);
+    for (const auto& row : *rows) {
+      if (row.has_id) applier.note_pushed_id(row.pushed_id);
+    }
+    std::vector<row_result> outcomes;
+    outcomes.reserve(rows->size());
+    json::array deleted;
+    try {
+      for (std::size_t i = 0; i < rows->size(); ++i) {
+        const auto& row = (*rows)[i];
+        expected<row_result> outcome = row_result{};
+        try {
+          outcome = applier.apply(row, i);
+        } catch (const db::sqlite_error& e) {
+          if (!e.is_constraint()) throw;
+          return push_rejection{{explain_constraint(conn, table, row, i, e)}};
+        }
+        if (!outcome) return push_rejection{{outcome.error()}};
+        outcomes.push_back(std::move(*outcome));
       }
-      if (!outcome) return push_rejection{{outcome.error()}};
-      ++synced;
-      json::object r{{"key", row.key}, {"status", outcome->status}, {"id", outcome->id}};
-      if (!outcome->reason.empty()) r["reason"] = outcome->reason;
+      applier.flush();
+      for (const auto& del : deletes) {
+        auto outcome = applier.apply_delete(del);
+        deleted.push_back(json::object{{"key", del.key}, {"status", outcome.status}});
+      }
+    } catch (const batch_row_failure& failure) {
+      return push_rejection{{explain_constraint(conn, table, (*rows)[failure.tag], failure.tag,
+                                                failure.error)}};
+    }
+    for (std::size_t i = 0; i < outcomes.size(); ++i) {
+      const auto& outcome = outcomes[i];
+      const auto id = inserted_ids[i] != 0 ? inserted_ids[i] : outcome.id;
+      json::object r{{"key", (*rows)[i].key}, {"status", outcome.status}, {"id", id}};
+      if (!outcome.reason.empty()) r["reason"] = outcome.reason;
       results.push_back(std::move(r));
     }
-    json::array deleted;
-    for (const auto& del : deletes) {
-      auto outcome = applier.apply_delete(del);
-      deleted.push_back(json::object{{"key", del.key}, {"status", outcome.status}});
-    }
+    synced = outcomes.size();
     conflicts = applier.conflicts();
     answer = json::object{{"success", true},
                           {"message", "Successfully synced " + std::string(t.name) + " data"},

@@ -1,0 +1,93 @@
+// Collects new rows for one table and writes them with multi-row INSERT statements. SQLite runs
+// a statement's per-execution set-up (the change-capture trigger's sub-program, the ephemeral
+// tables of the app's `CHECK (x IN (...))` constraints) once per statement, so one statement per
+// row cost the master's push about three times the work of the rows themselves (see
+// docs/PERFORMANCE.md). Rows either keep the id they carry, or get one from SQLite and are told
+// it by their identity value (RETURNING: its order is unspecified, so never relied on). The
+// caller decides what may wait in the batch and must `flush` before it reads anything a queued
+// row could change (`holds_id`, `holds_value` say which). Lives for one transaction.
+#pragma once
+
+#include <synccore/codec/row_codec.hpp>
+#include <synccore/db/sqlite_error.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace synccore::db {
+class connection;
+class statement;
+}  // namespace synccore::db
+
+namespace synccore::sync {
+
+// A queued row that violated a constraint; `tag` is the one given to `add`.
+struct batch_row_failure {
+  std::size_t tag;
+  db::sqlite_error error;
+};
+
+class batch_inserter {
+ public:
+  // Called for every written row with the tag it was queued with and its id.
+  using inserted_callback = std::function<void(std::size_t tag, std::int64_t id)>;
+
+  // `tracked_columns` are the columns whose queued values `holds_value` answers for (the
+  // identity and natural keys). `identity_column` names the rows that SQLite numbers.
+  // REQUIRES: `conn` and `table` outlive the inserter.
+  batch_inserter(db::connection& conn, const schema::table_schema& table,
+                 std::string identity_column, std::vector<std::string> tracked_columns,
+                 inserted_callback inserted);
+
+  // True when `row` can wait in the batch: it carries an integer id it keeps (`with_id`), or it
+  // lets SQLite number it and carries a text identity to be told its new id by.
+  bool accepts(const codec::decoded_row& row, bool with_id) const;
+
+  // Queues `row` (REQUIRES: accepts(row, with_id), and the row outlives the next flush).
+  // A row of another column set than the queued ones, or a full batch, flushes first.
+  void add(const codec::decoded_row& row, bool with_id, std::size_t tag);
+
+  bool empty() const noexcept { return queued_.empty(); }
+  bool holds_id(std::int64_t id) const { return ids_.count(id) != 0; }
+  bool holds_value(std::string_view column, const codec::sql_value& value) const;
+
+  // Writes every queued row and reports each to the callback; nothing stays queued, whatever
+  // happens. A row that violates a constraint throws batch_row_failure (rows before it may be
+  // written: the caller rolls the transaction back). Other SQLite errors throw sqlite_error.
+  void flush();
+
+ private:
+  struct queued_row {
+    const codec::decoded_row* row;
+    std::size_t tag;
+  };
+  void write(const std::vector<queued_row>& rows, std::size_t first, std::size_t count);
+  void write_one_by_one(const std::vector<queued_row>& rows, std::size_t first,
+                        std::size_t count);
+  std::size_t rows_per_statement() const noexcept;
+  db::statement& statement_for(std::size_t rows);
+  void bind_row(db::statement& st, int& index, const codec::decoded_row& row) const;
+  std::string shape_of(const codec::decoded_row& row, bool with_id) const;
+
+  db::connection& conn_;
+  const schema::table_schema& table_;
+  std::string identity_column_;
+  std::vector<std::string> tracked_columns_;
+  inserted_callback inserted_;
+  // What is queued: rows of one column set (`shape_`), with or without their ids.
+  std::vector<queued_row> queued_;
+  std::string shape_;
+  bool with_id_ = false;
+  std::vector<std::string> columns_;
+  std::set<std::int64_t> ids_;
+  std::set<std::string, std::less<>> values_;  // "column\x1fvalue"
+  std::map<std::string, db::statement> statements_;
+};
+
+}  // namespace synccore::sync

@@ -1,0 +1,284 @@
+// Unit tests of the master's batched inserts (sync::batch_inserter and its use by apply_push):
+// every pushed row is stored exactly once, gets the id the answer reports, is captured in the
+// change log, and a bad row in the middle of a multi-row statement is named and stores nothing.
+#include <synccore/db/connection.hpp>
+#include <synccore/db/statement.hpp>
+#include <synccore/db/transaction.hpp>
+#include <synccore/schema/schema_installer.hpp>
+#include <synccore/schema/table_schema.hpp>
+#include <synccore/sync/batch_inserter.hpp>
+#include <synccore/sync/change_capture.hpp>
+#include <synccore/sync/push_apply.hpp>
+#include <synccore/tables/table_descriptor.hpp>
+#include <synccore/time/app_zone.hpp>
+
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <set>
+
+#include "temp_dir.hpp"
+
+namespace json = boost::json;
+using namespace synccore;
+
+namespace {
+
+struct master_db {
+  db::connection conn;
+  explicit master_db(const std::filesystem::path& path) : conn(path) {
+    schema::ensure_app_tables(conn);
+    schema::ensure_sync_tables(conn);
+    sync::install_change_capture(conn, sync::node_role::master);
+    conn.execute(
+        "INSERT INTO users (id, name, email, password, created_at, updated_at) VALUES "
+        "(1, 'Admin', 'a@x', 'h', '2026-11-01 08:00:00', '2026-11-01 08:00:00'),"
+        "(2, 'Cashier', 'c@x', 'h', '2026-11-01 08:00:00', '2026-11-01 08:00:00')");
+  }
+  long long scalar(const std::string& sql) {
+    auto st = conn.prepare(sql);
+    st.step();
+    return st.column_int64(0);
+  }
+  std::string text(const std::string& sql) {
+    auto st = conn.prepare(sql);
+    st.step();
+    return st.column_string(0);
+  }
+};
+
+const time::app_zone& lagos() {
+  static const time::app_zone zone("Africa/Lagos");
+  return zone;
+}
+
+std::string txn_number(int i) { return "TXN-20261124-" + std::to_string(10000 + i); }
+
+json::object sale(int i, std::int64_t cashier = 2, std::string_view updated = "2026-11-24T09:00:00Z") {
+  return json::object{{"id", i},
+                      {"transaction_number", txn_number(i)},
+                      {"cashier_id", cashier},
+                      {"quantity_kg", "12.50"},
+                      {"price_per_kg", "850.00"},
+                      {"total_amount", "10625.00"},
+                      {"customer_name", "Customer " + std::to_string(i)},
+                      {"status", "completed"},
+                      {"payment_type", "cash"},
+                      {"created_at", "2026-11-24T09:00:00Z"},
+                      {"updated_at", updated}};
+}
+
+// Sales 0..count-1 decoded for the master's transactions table; sale `bad` names no user.
+std::vector<codec::decoded_row> decoded_sales(const schema::table_schema& table, int count,
+                                              int bad = -1) {
+  codec::row_decoder decoder(table, lagos(), {});
+  std::vector<codec::decoded_row> rows;
+  for (int i = 0; i < count; ++i) {
+    auto decoded = decoder.decode(sale(i, i == bad ? 999 : 2));
+    REQUIRE(decoded);
+    rows.push_back(std::move(decoded).value());
+  }
+  return rows;
+}
+
+sync::push_result push_v1(master_db& m, std::string_view table, const json::array& data) {
+  sync::push_request req;
+  req.table = tables::find_table(table);
+  req.data = &data;
+  return sync::apply_push(m.conn, lagos(), req);
+}
+
+sync::push_result push_v2(master_db& m, std::string_view table, const json::array& data,
+                          const json::array& meta, const std::string& batch) {
+  sync::push_request req;
+  req.table = tables::find_table(table);
+  req.data = &data;
+  req.meta = &meta;
+  req.node_id = "node-a";
+  req.batch_id = batch;
+  return sync::apply_push(m.conn, lagos(), req);
+}
+
+}  // namespace
+
+TEST_CASE("batch_inserter: rows numbered by SQLite learn their ids by identity", "[push]") {
+  ruxx_test::temp_dir dir;
+  master_db m(dir / "m.sqlite");
+  const auto table = schema::read_table_schema(m.conn, "transactions");
+  const auto rows = decoded_sales(table, 150);  // more than one statement: 64 + 64 + 22
+  std::map<std::size_t, std::int64_t> ids;
+  db::transaction tx(m.conn);
+  sync::batch_inserter inserter(m.conn, table, "transaction_number", {"transaction_number"},
+                                [&](std::size_t tag, std::int64_t id) {
+                                  CHECK(ids.emplace(tag, id).second);  // told once per row
+                                });
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    REQUIRE(inserter.accepts(rows[i], false));
+    inserter.add(rows[i], false, i);
+    CHECK(inserter.holds_value("transaction_number", txn_number(static_cast<int>(i))) ==
+          !inserter.empty());
+  }
+  inserter.flush();
+  CHECK(inserter.empty());
+  tx.commit();
+  REQUIRE(ids.size() == rows.size());
+  std::set<std::int64_t> distinct;
+  for (const auto& [tag, id] : ids) {
+    distinct.insert(id);
+    CHECK(m.text("SELECT transaction_number FROM transactions WHERE id = " + std::to_string(id)) ==
+          txn_number(static_cast<int>(tag)));
+  }
+  CHECK(distinct.size() == rows.size());
+  CHECK(m.scalar("SELECT count(*) FROM transactions") == 150);
+  // The change-capture trigger ran for every row of the multi-row statements.
+  CHECK(m.scalar("SELECT count(*) FROM ruxx_sync_changes WHERE table_name = 'transactions' AND "
+                 "op = 'insert'") == 150);
+}
+
+TEST_CASE("batch_inserter: a row that breaks a constraint is named by its tag", "[push]") {
+  ruxx_test::temp_dir dir;
+  master_db m(dir / "m.sqlite");
+  const auto table = schema::read_table_schema(m.conn, "transactions");
+  const auto rows = decoded_sales(table, 40, 23);
+  db::transaction tx(m.conn);
+  int told = 0;
+  sync::batch_inserter inserter(m.conn, table, "transaction_number", {},
+                                [&](std::size_t, std::int64_t) { ++told; });
+  for (std::size_t i = 0; i < rows.size(); ++i) inserter.add(rows[i], true, i);
+  CHECK(inserter.holds_id(23));
+  CHECK_FALSE(inserter.holds_id(40));
+  try {
+    inserter.flush();
+    FAIL("the foreign key of row 23 was not reported");
+  } catch (const sync::batch_row_failure& failure) {
+    CHECK(failure.tag == 23);
+    CHECK(failure.error.is_constraint());
+  }
+  CHECK(inserter.empty());  // nothing stays queued to be written twice
+  CHECK(told == 23);        // the rows before it, written one by one to find it
+}
+
+TEST_CASE("a large v1 push stores every sale once and answers with the stored ids", "[push]") {
+  ruxx_test::temp_dir dir;
+  master_db m(dir / "m.sqlite");
+  // The master already has a sale under id 5: a slave's local ids mean nothing here.
+  m.conn.execute("INSERT INTO transactions (id, transaction_number, cashier_id, quantity_kg, "
+                 "price_per_kg, total_amount, created_at, updated_at) VALUES (5, 'TXN-MASTER', 1, "
+                 "1, 850, 850, '2026-11-24 08:00:00', '2026-11-24 08:00:00')");
+  json::array data;
+  for (int i = 1; i <= 300; ++i) data.push_back(sale(i));
+  // Row 201 carries the same sale as row 11, edited later: one row at the master, newest wins.
+  auto edited = sale(11, 2, "2026-11-24T11:00:00Z");
+  edited["customer_name"] = "Edited later";
+  data[200] = edited;
+  // Row 250 leaves a nullable column out: another column set in the middle of the batch.
+  data[249].as_object().erase("customer_name");
+  auto result = push_v1(m, "transactions", data);
+  REQUIRE(std::holds_alternative<json::object>(result));
+  CHECK(std::get<json::object>(result).at("synced_count").to_number<std::int64_t>() == 300);
+  CHECK(m.scalar("SELECT count(*) FROM transactions") == 300);  // 299 sales + TXN-MASTER
+  CHECK(m.text("SELECT customer_name FROM transactions WHERE transaction_number = '" +
+               txn_number(11) + "'") == "Edited later");
+  CHECK(m.scalar("SELECT count(*) FROM transactions WHERE transaction_number = '" +
+                 txn_number(250) + "' AND customer_name IS NULL") == 1);
+  CHECK(m.scalar("SELECT count(*) FROM ruxx_sync_changes WHERE table_name = 'transactions'") ==
+        300);
+  CHECK(m.text("SELECT transaction_number FROM transactions WHERE id = 5") == "TXN-MASTER");
+}
+
+TEST_CASE("a v2 push answers each row with the id it was stored under", "[push]") {
+  ruxx_test::temp_dir dir;
+  master_db m(dir / "m.sqlite");
+  m.conn.execute("INSERT INTO transactions (id, transaction_number, cashier_id, quantity_kg, "
+                 "price_per_kg, total_amount, created_at, updated_at) VALUES (7, 'TXN-MASTER', 1, "
+                 "1, 850, 850, '2026-11-24 08:00:00', '2026-11-24 08:00:00')");
+  json::array data;
+  json::array meta;
+  for (int i = 1; i <= 200; ++i) {
+    data.push_back(sale(i));
+    meta.push_back(json::object{{"op", "insert"}, {"base_updated_at", nullptr}});
+  }
+  auto result = push_v2(m, "transactions", data, meta, "batch-1");
+  REQUIRE(std::holds_alternative<json::object>(result));
+  const auto& results = std::get<json::object>(result).at("results").as_array();
+  REQUIRE(results.size() == 200);
+  std::set<std::int64_t> ids;
+  for (const auto& r : results) {
+    const auto& o = r.as_object();
+    CHECK(o.at("status").as_string() == "applied");
+    const auto id = o.at("id").as_int64();
+    ids.insert(id);
+    CHECK(m.text("SELECT transaction_number FROM transactions WHERE id = " + std::to_string(id)) ==
+          std::string(o.at("key").as_string()));
+  }
+  CHECK(ids.size() == 200);
+  CHECK(ids.count(7) == 0);
+  // The retried batch is answered from the stored answer and stores nothing twice.
+  auto again = push_v2(m, "transactions", data, meta, "batch-1");
+  REQUIRE(std::holds_alternative<json::object>(again));
+  CHECK(std::get<json::object>(again).at("results") == std::get<json::object>(result).at("results"));
+  CHECK(m.scalar("SELECT count(*) FROM transactions") == 201);
+}
+
+TEST_CASE("a bad row in the middle of a large push is named and nothing is stored", "[push]") {
+  ruxx_test::temp_dir dir;
+  master_db m(dir / "m.sqlite");
+  json::array data;
+  for (int i = 1; i <= 150; ++i) data.push_back(sale(i));
+  SECTION("a cashier that does not exist") {
+    data[96].as_object()["cashier_id"] = 999;
+    auto result = push_v1(m, "transactions", data);
+    REQUIRE(std::holds_alternative<sync::push_rejection>(result));
+    const auto& errors = std::get<sync::push_rejection>(result).errors;
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0].field == "data.96.cashier_id");
+  }
+  SECTION("a status the app does not allow") {
+    data[130].as_object()["status"] = "stolen";
+    auto result = push_v1(m, "transactions", data);
+    REQUIRE(std::holds_alternative<sync::push_rejection>(result));
+    CHECK(std::get<sync::push_rejection>(result).errors.at(0).field == "data.130.status");
+  }
+  CHECK(m.scalar("SELECT count(*) FROM transactions") == 0);
+  CHECK(m.scalar("SELECT count(*) FROM ruxx_sync_changes WHERE table_name = 'transactions'") == 0);
+}
+
+TEST_CASE("rows that keep their ids are batched; a taken id moves past the batch's ids",
+          "[push]") {
+  ruxx_test::temp_dir dir;
+  master_db m(dir / "m.sqlite");
+  // inventory_adjustments: the master keeps a slave's id when it is free.
+  m.conn.execute("INSERT INTO inventory_adjustments (id, user_id, type, quantity_kg, "
+                 "previous_stock, new_stock, reason, created_at, updated_at) VALUES (40, 1, "
+                 "'addition', 1, 0, 1, 'master', '2026-11-24 08:00:00', '2026-11-24 08:00:00')");
+  json::array data;
+  json::array meta;
+  for (int i = 1; i <= 100; ++i) {
+    data.push_back(json::object{{"id", i},
+                                {"user_id", 2},
+                                {"type", "addition"},
+                                {"quantity_kg", "5.00"},
+                                {"previous_stock", "0.00"},
+                                {"new_stock", "5.00"},
+                                {"reason", "delivery " + std::to_string(i)},
+                                {"created_at", "2026-11-24T09:00:00Z"},
+                                {"updated_at", "2026-11-24T09:00:00Z"}});
+    meta.push_back(json::object{{"op", "insert"}, {"base_updated_at", nullptr}});
+  }
+  auto result = push_v2(m, "inventory_adjustments", data, meta, "batch-adj");
+  REQUIRE(std::holds_alternative<json::object>(result));
+  const auto& results = std::get<json::object>(result).at("results").as_array();
+  CHECK(m.scalar("SELECT count(*) FROM inventory_adjustments") == 101);
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const auto& o = results[i].as_object();
+    const auto id = o.at("id").as_int64();
+    CHECK(m.text("SELECT reason FROM inventory_adjustments WHERE id = " + std::to_string(id)) ==
+          "delivery " + std::to_string(i + 1));
+    CHECK(o.at("status").as_string() == (i + 1 == 40 ? "reassigned" : "applied"));
+    // Only the row whose id was taken moves, and past every id of the batch, so the rows
+    // after it keep theirs (the slave has only one row to renumber).
+    CHECK(id == (i + 1 == 40 ? 101 : static_cast<std::int64_t>(i + 1)));
+  }
+  CHECK(m.text("SELECT reason FROM inventory_adjustments WHERE id = 40") == "master");
+}

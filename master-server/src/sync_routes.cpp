@@ -137,11 +137,15 @@ http_response sync_routes::up() {
 
 http_response sync_routes::push(const http_request& request) {
   const auto start = std::chrono::steady_clock::now();
-  json::value parsed;
+  // The parsed body lives for this request only: a monotonic arena allocates its many small
+  // strings and objects in large blocks and frees them all at once (measured: parsing and
+  // destroying a 10k-row body was a sixth of a push's instructions with the default resource).
+  json::monotonic_resource arena;
+  json::value parsed(&arena);  // same resource as the parse result: the assignment only moves
   error_map errors;
   {
     boost::system::error_code ec;
-    parsed = json::parse(request.body, ec);
+    parsed = json::parse(request.body, ec, &arena);
     if (ec || !parsed.is_object()) {
       // As the PHP master: an unreadable body means the fields are missing.
       return validation_failed({{"table", "The table field is required."},

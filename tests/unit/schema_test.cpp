@@ -3,7 +3,9 @@
 #include <synccore/db/connection.hpp>
 #include <synccore/db/statement.hpp>
 #include <synccore/schema/embedded_schema.hpp>
+#include <synccore/db/sqlite_error.hpp>
 #include <synccore/schema/schema_installer.hpp>
+#include <synccore/sync/change_capture.hpp>
 #include <synccore/tables/table_descriptor.hpp>
 
 #include <catch2/catch.hpp>
@@ -18,7 +20,9 @@
 #include "temp_dir.hpp"
 
 using synccore::db::connection;
+namespace db = synccore::db;
 namespace schema = synccore::schema;
+
 
 namespace {
 
@@ -109,6 +113,14 @@ void fill_every_app_table(connection& c) {
             "'smtp.mailtrap.io', 2525, 'secret', " + ts + ", " + ts + ")");
   c.execute("INSERT INTO sync_logs (table_name, last_synced_at, created_at, updated_at) "
             "VALUES ('transactions', " + ts + ", " + ts + ", " + ts + ")");
+}
+
+// The released migrations followed by `step` as the next version.
+std::vector<schema::sync_migration> released_plus(const char* what, void (*step)(connection&)) {
+  std::vector<schema::sync_migration> list(schema::sync_migrations().begin(),
+                                           schema::sync_migrations().end());
+  list.push_back({schema::latest_sync_schema_version() + 1, what, step});
+  return list;
 }
 
 void bump_to_v2(connection& c) {
@@ -247,8 +259,8 @@ TEST_CASE("bookkeeping tables are installed once and versioned", "[schema]") {
   connection c(dir / "a.sqlite");
   CHECK(schema::read_sync_schema_version(c) == 0);
   schema::ensure_sync_tables(c);
-  CHECK(schema::read_sync_schema_version(c) == 1);
-  CHECK(schema::latest_sync_schema_version() == 1);
+  CHECK(schema::latest_sync_schema_version() == 2);
+  CHECK(schema::read_sync_schema_version(c) == 2);
   for (const char* t :
        {"ruxx_sync_meta", "ruxx_sync_capture", "ruxx_sync_changes", "ruxx_sync_counter_deltas",
         "ruxx_sync_conflicts", "ruxx_sync_cursors", "ruxx_sync_outbox", "ruxx_sync_nodes",
@@ -297,22 +309,22 @@ TEST_CASE("later migrations apply only their own steps and only once", "[schema]
   schema::ensure_sync_tables(c);
   c.execute("DELETE FROM ruxx_sync_capture");  // would come back if version 1 ran again
 
-  const std::vector<schema::sync_migration> v2{schema::sync_migrations().front(),
-                                               {2, "test step", &bump_to_v2}};
+  const auto next = schema::latest_sync_schema_version() + 1;
+  const auto v2 = released_plus("test step", &bump_to_v2);
   schema::ensure_sync_tables(c, v2);
-  CHECK(schema::read_sync_schema_version(c) == 2);
+  CHECK(schema::read_sync_schema_version(c) == next);
   CHECK(count(c, "SELECT count(*) FROM ruxx_sync_test_v2") == 1);
   CHECK(count(c, "SELECT count(*) FROM ruxx_sync_capture") == 0);
   schema::ensure_sync_tables(c, v2);
   CHECK(count(c, "SELECT count(*) FROM ruxx_sync_test_v2") == 1);
 
-  // The released build (version 1) now refuses this database.
+  // The released build now refuses this database.
   CHECK_THROWS_AS(schema::ensure_sync_tables(c), schema::schema_version_error);
 
   SECTION("a fresh database runs every step in order") {
     connection f(dir / "fresh.sqlite");
     schema::ensure_sync_tables(f, v2);
-    CHECK(schema::read_sync_schema_version(f) == 2);
+    CHECK(schema::read_sync_schema_version(f) == next);
     CHECK(count(f, "SELECT count(*) FROM ruxx_sync_capture") == 1);
     CHECK(count(f, "SELECT count(*) FROM ruxx_sync_test_v2") == 1);
   }
@@ -322,12 +334,66 @@ TEST_CASE("a failing migration leaves the database as it was", "[schema]") {
   ruxx_test::temp_dir dir;
   connection c(dir / "a.sqlite");
   schema::ensure_sync_tables(c);
-  const std::vector<schema::sync_migration> bad{schema::sync_migrations().front(),
-                                                {2, "fails", &failing_v2}};
-  CHECK_THROWS(schema::ensure_sync_tables(c, bad));
+  CHECK_THROWS(schema::ensure_sync_tables(c, released_plus("fails", &failing_v2)));
   CHECK_FALSE(c.has_table("ruxx_sync_test_fail"));
-  CHECK(schema::read_sync_schema_version(c) == 1);
+  CHECK(schema::read_sync_schema_version(c) == schema::latest_sync_schema_version());
   CHECK_FALSE(c.in_transaction());
+}
+
+TEST_CASE("version 2 rebuilds the change log with its rows, seq high-water mark and triggers",
+          "[schema]") {
+  ruxx_test::temp_dir dir;
+  connection c(dir / "a.sqlite");
+  schema::ensure_app_tables(c);
+  // A version 1 database as an older ruxx-sync left it, with capture triggers and a change log
+  // whose newest entry was pruned (its seq must never be handed out again).
+  schema::ensure_sync_tables(c, schema::sync_migrations().first(1));
+  REQUIRE(schema::read_sync_schema_version(c) == 1);
+  synccore::sync::install_change_capture(c, synccore::sync::node_role::slave);
+  c.execute("INSERT INTO users (id, name, email, password, created_at, updated_at) VALUES "
+            "(1, 'A', 'a@x', 'h', '2026-11-01 08:00:00', '2026-11-01 08:00:00'), "
+            "(2, 'B', 'b@x', 'h', '2026-11-01 08:00:00', '2026-11-01 08:00:00'), "
+            "(3, 'C', 'c@x', 'h', '2026-11-01 08:00:00', '2026-11-01 08:00:00')");
+  c.execute("UPDATE ruxx_sync_changes SET base_updated_at = 'base' WHERE row_id = 2");
+  c.execute("DELETE FROM ruxx_sync_changes WHERE row_id = 3");
+  const auto entries = [&] {
+    std::vector<std::string> out;
+    auto st = c.prepare("SELECT seq || '|' || table_name || '|' || row_id || '|' || row_key || "
+                        "'|' || op || '|' || origin || '|' || COALESCE(base_updated_at, '-') "
+                        "FROM ruxx_sync_changes ORDER BY seq");
+    while (st.step()) out.push_back(st.column_string(0));
+    return out;
+  };
+  const auto before = entries();
+  REQUIRE(before.size() == 2);
+  const auto trigger_sql = [&] {
+    std::vector<std::string> out;
+    auto st = c.prepare("SELECT name || ':' || sql FROM sqlite_schema WHERE type = 'trigger' "
+                        "ORDER BY name");
+    while (st.step()) out.push_back(st.column_string(0));
+    return out;
+  };
+  const auto triggers_before = trigger_sql();
+
+  schema::ensure_sync_tables(c);
+  CHECK(schema::read_sync_schema_version(c) == 2);
+  CHECK(entries() == before);
+  CHECK(trigger_sql() == triggers_before);
+  CHECK(synccore::sync::missing_capture_triggers(c, synccore::sync::node_role::slave).empty());
+  CHECK(count(c, "SELECT count(*) FROM sqlite_schema WHERE sql LIKE '%IN (''insert''%' AND "
+                 "name = 'ruxx_sync_changes'") == 0);
+  CHECK(count(c, "SELECT count(*) FROM sqlite_schema WHERE name = "
+                 "'ruxx_sync_changes_table_seq'") == 1);
+  // Capture still works, past the pruned entry's seq, and the op rule still holds.
+  c.execute("INSERT INTO users (id, name, email, password, created_at, updated_at) VALUES "
+            "(4, 'D', 'd@x', 'h', '2026-11-01 08:00:00', '2026-11-01 08:00:00')");
+  CHECK(count(c, "SELECT seq FROM ruxx_sync_changes WHERE row_id = 4") == 4);
+  CHECK_THROWS_AS(c.execute("INSERT INTO ruxx_sync_changes (table_name, row_id, row_key, op) "
+                            "VALUES ('users', 9, '9', 'upsert')"),
+                  db::sqlite_error);
+  auto check = c.prepare("PRAGMA integrity_check");
+  REQUIRE(check.step());
+  CHECK(check.column_string(0) == "ok");
 }
 
 TEST_CASE("a malformed migration list is a programming error", "[schema]") {

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <charconv>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -56,8 +57,72 @@ bool object_exists(db::connection& conn, std::string_view type, std::string_view
 
 void apply_v1(db::connection& conn) { conn.execute(sync_tables_sql()); }
 
-constexpr std::array<sync_migration, 1> migrations{{
+// Version 2: ruxx_sync_changes.op was checked with `op IN ('insert', 'update', 'delete')`, which
+// SQLite evaluates through an ephemeral table built anew on every insert a capture trigger
+// makes: a third of the master's work per pushed row (docs/PERFORMANCE.md). The same rule as
+// comparisons costs nothing. A CHECK cannot be altered in place, so the table is rebuilt with
+// its rows, seq values and AUTOINCREMENT high-water mark; the triggers that write it are put
+// back exactly as they were, in the same transaction, so no write goes uncaptured.
+void apply_v2(db::connection& conn) {
+  std::vector<std::string> triggers;
+  {
+    auto st = conn.prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' AND "
+                           "sql LIKE '%ruxx_sync_changes%'");
+    std::vector<std::string> names;
+    while (st.step()) {
+      names.push_back(st.column_string(0));
+      triggers.push_back(st.column_string(1));
+    }
+    st.reset();
+    for (const auto& name : names) conn.execute("DROP TRIGGER " + db::quote_identifier(name));
+  }
+  std::int64_t high_water = 0;
+  {
+    auto st = conn.prepare(
+        "SELECT max(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'ruxx_sync_changes'), "
+        "0), COALESCE((SELECT max(seq) FROM ruxx_sync_changes), 0))");
+    st.step();
+    high_water = st.column_int64(0);
+  }
+  conn.execute(
+      "CREATE TABLE ruxx_sync_changes_v2 ("
+      "seq INTEGER PRIMARY KEY AUTOINCREMENT, "
+      "table_name TEXT NOT NULL, "
+      "row_id INTEGER NOT NULL, "
+      "row_key TEXT NOT NULL, "
+      "op TEXT NOT NULL CHECK (op = 'insert' OR op = 'update' OR op = 'delete'), "
+      "origin TEXT NOT NULL DEFAULT 'local', "
+      "base_updated_at TEXT, "
+      "UNIQUE (table_name, row_id))");
+  // Copied only when there is something to copy: even an empty INSERT ... SELECT would leave a
+  // sqlite_sequence row behind.
+  if (high_water > 0) {
+    conn.execute(
+        "INSERT INTO ruxx_sync_changes_v2 (seq, table_name, row_id, row_key, op, origin, "
+        "base_updated_at) SELECT seq, table_name, row_id, row_key, op, origin, base_updated_at "
+        "FROM ruxx_sync_changes ORDER BY seq");
+  }
+  conn.execute(
+      "DROP TABLE ruxx_sync_changes;"
+      "ALTER TABLE ruxx_sync_changes_v2 RENAME TO ruxx_sync_changes;"
+      "CREATE INDEX ruxx_sync_changes_table_seq ON ruxx_sync_changes (table_name, seq);");
+  if (high_water > 0) {
+    auto st = conn.prepare(
+        "INSERT INTO sqlite_sequence (name, seq) SELECT 'ruxx_sync_changes', ?1 WHERE NOT EXISTS "
+        "(SELECT 1 FROM sqlite_sequence WHERE name = 'ruxx_sync_changes')");
+    st.bind(1, high_water);
+    st.run();
+    auto raise = conn.prepare(
+        "UPDATE sqlite_sequence SET seq = max(seq, ?1) WHERE name = 'ruxx_sync_changes'");
+    raise.bind(1, high_water);
+    raise.run();
+  }
+  for (const auto& sql : triggers) conn.execute(sql);
+}
+
+constexpr std::array<sync_migration, 2> migrations{{
     {1, "bookkeeping tables of schema/sync_tables.sql", &apply_v1},
+    {2, "ruxx_sync_changes.op checked by comparisons instead of an IN list", &apply_v2},
 }};
 
 void check_migrations(std::span<const sync_migration> list) {

@@ -787,7 +787,7 @@ TEST_CASE("round trip: random rows come back exactly as stored", "[codec][proper
                    {"id", "transaction_number", "cashier_id", "quantity_kg", "price_per_kg",
                     "total_amount", "customer_name", "customer_phone", "notes", "status",
                     "created_at", "updated_at", "payment_type"},
-                   {std::int64_t{i + 1}, "TXN-" + std::to_string(i) + gen.text(6),
+                   {std::int64_t{i + 1}, "TXN-" + std::to_string(i) + "-" + gen.text(6),
                     gen.pick(user_ids), gen.decimal(), gen.decimal(), gen.decimal(),
                     gen.nullable_text(), gen.nullable_text(), gen.nullable_text(),
                     gen.pick(std::vector<std::string>{"completed", "cancelled", "refunded"}),

@@ -90,11 +90,13 @@ sync::push_result push_v1(master_db& m, std::string_view table, const json::arra
 }
 
 sync::push_result push_v2(master_db& m, std::string_view table, const json::array& data,
-                          const json::array& meta, const std::string& batch) {
+                          const json::array& meta, const std::string& batch,
+                          const json::array* deleted = nullptr) {
   sync::push_request req;
   req.table = tables::find_table(table);
   req.data = &data;
   req.meta = &meta;
+  req.deleted = deleted;
   req.node_id = "node-a";
   req.batch_id = batch;
   return sync::apply_push(m.conn, lagos(), req);
@@ -281,4 +283,48 @@ TEST_CASE("rows that keep their ids are batched; a taken id moves past the batch
     CHECK(id == (i + 1 == 40 ? 101 : static_cast<std::int64_t>(i + 1)));
   }
   CHECK(m.text("SELECT reason FROM inventory_adjustments WHERE id = 40") == "master");
+}
+
+TEST_CASE("deletes in a push find rows stored before it and rows it inserted itself", "[push]") {
+  ruxx_test::temp_dir dir;
+  master_db m(dir / "m.sqlite");
+  m.conn.execute("INSERT INTO transactions (id, transaction_number, cashier_id, quantity_kg, "
+                 "price_per_kg, total_amount, created_at, updated_at) VALUES (1, 'TXN-OLD', 1, "
+                 "1, 850, 850, '2026-11-24 08:00:00', '2026-11-24 08:00:00')");
+  json::array data;
+  json::array meta;
+  for (int i = 1; i <= 70; ++i) {
+    data.push_back(sale(i));
+    meta.push_back(json::object{{"op", "insert"}, {"base_updated_at", nullptr}});
+  }
+  // An update of the stored sale in the same batch: it must be found, not inserted again.
+  auto old = sale(0);
+  old["transaction_number"] = "TXN-OLD";
+  old["customer_name"] = "Updated";
+  old["updated_at"] = "2026-11-24T10:00:00Z";
+  data.push_back(old);
+  meta.push_back(json::object{{"op", "update"}, {"base_updated_at", nullptr}});
+  const json::array deleted{json::object{{"key", txn_number(5)}},
+                            json::object{{"key", "TXN-NEVER-SEEN"}}};
+  auto result = push_v2(m, "transactions", data, meta, "batch-del", &deleted);
+  REQUIRE(std::holds_alternative<json::object>(result));
+  const auto& answer = std::get<json::object>(result);
+  const auto& outcomes = answer.at("deleted").as_array();
+  REQUIRE(outcomes.size() == 2);
+  CHECK(outcomes[0].as_object().at("status").as_string() == "deleted");
+  CHECK(outcomes[1].as_object().at("status").as_string() == "unchanged");
+  CHECK(m.scalar("SELECT count(*) FROM transactions") == 70);  // 1 old + 70 new - 1 deleted
+  CHECK(m.scalar("SELECT count(*) FROM transactions WHERE transaction_number = '" +
+                 txn_number(5) + "'") == 0);
+  CHECK(m.text("SELECT customer_name FROM transactions WHERE transaction_number = 'TXN-OLD'") ==
+        "Updated");
+  SECTION("and a later push deletes a row stored before it") {
+    const json::array none;
+    const json::array later{json::object{{"key", "TXN-OLD"}}};
+    auto second = push_v2(m, "transactions", none, none, "batch-del-2", &later);
+    REQUIRE(std::holds_alternative<json::object>(second));
+    CHECK(std::get<json::object>(second).at("deleted").as_array()[0].as_object().at("status")
+              .as_string() == "deleted");
+    CHECK(m.scalar("SELECT count(*) FROM transactions WHERE transaction_number = 'TXN-OLD'") == 0);
+  }
 }

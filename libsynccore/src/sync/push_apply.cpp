@@ -21,6 +21,7 @@
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <unordered_set>
 
 namespace synccore::sync {
 
@@ -295,6 +296,25 @@ class push_applier {
                   }),
         origin_(req.node_id.empty() ? std::string(v1_origin) : req.node_id) {}
 
+  // Reads, in one query, which identities of the pushed rows and deletes the table holds now.
+  // Afterwards a lookup by any other identity that this push has not inserted is known to find
+  // nothing and skips its index probe. Only for tables identified by a column other than id.
+  void preload_identities(const std::vector<pending_row>& rows,
+                          const std::vector<pending_delete>& deletes) {
+    if (t_.identity_column == "id" || rows.size() + deletes.size() == 0) return;
+    json::array keys;
+    keys.reserve(rows.size() + deletes.size());
+    for (const auto& row : rows) keys.emplace_back(row.key);
+    for (const auto& del : deletes) keys.emplace_back(del.key);
+    auto st = conn_.prepare("SELECT CAST(" + db::quote_identifier(t_.identity_column) +
+                            " AS TEXT) FROM " + db::quote_identifier(t_.name) + " WHERE " +
+                            db::quote_identifier(t_.identity_column) +
+                            " IN (SELECT value FROM json_each(?))");
+    st.bind(1, json::serialize(keys));
+    known_identities_.emplace();
+    while (st.step()) known_identities_->emplace(st.column_text(0));
+  }
+
   // Notes the highest id a row of this request carries (see `insert`).
   void note_pushed_id(std::int64_t id) { max_pushed_id_ = std::max(max_pushed_id_, id); }
 
@@ -371,6 +391,11 @@ class push_applier {
   // `inserted_ids`); any other row is written at once, after the batch.
   expected<row_result> insert(const pending_row& row, std::size_t index, bool keep_id) {
     if (auto ok = check_required(row, index); !ok) return ok.error();
+    if (known_identities_) {
+      if (const auto* identity = row.decoded.find(t_.identity_column)) {
+        known_identities_->insert(key_text(*identity));
+      }
+    }
     if (new_rows_.accepts(row.decoded, keep_id)) {
       new_rows_.add(row.decoded, keep_id, index);
       return row_result{"applied", keep_id ? row.pushed_id : 0, {}};
@@ -620,6 +645,9 @@ class push_applier {
       if (ec != std::errc() || p != key.data() + key.size()) return std::nullopt;
       return cached_find_by_id(id);
     }
+    if (known_identities_ && known_identities_->find(std::string(key)) == known_identities_->end()) {
+      return std::nullopt;  // neither in the table when the push began nor inserted since
+    }
     if (new_rows_.holds_value(t_.identity_column, std::string(key))) new_rows_.flush();
     auto& st = cached(by_identity_, t_.identity_column);
     st.bind(1, key);
@@ -687,6 +715,8 @@ class push_applier {
   std::string origin_;
   int conflicts_ = 0;
   std::int64_t max_pushed_id_ = 0;
+  // Identities present (see preload_identities); unset: every lookup asks the table.
+  std::optional<std::unordered_set<std::string>> known_identities_;
   std::optional<db::statement> by_id_, by_identity_, tombstone_;
   std::map<std::string, db::statement, std::less<>> by_column_;
 };
@@ -743,6 +773,7 @@ push_result apply_push(db::connection& conn, const time::app_zone& zone,
     for (const auto& row : *rows) {
       if (row.has_id) applier.note_pushed_id(row.pushed_id);
     }
+    applier.preload_identities(*rows, deletes);
     std::vector<row_result> outcomes;
     outcomes.reserve(rows->size());
     json::array deleted;

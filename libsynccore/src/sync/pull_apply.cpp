@@ -3,6 +3,7 @@
 #include <synccore/db/statement.hpp>
 #include <synccore/db/transaction.hpp>
 #include <synccore/schema/table_schema.hpp>
+#include <synccore/sync/batch_inserter.hpp>
 #include <synccore/sync/change_capture.hpp>
 #include <synccore/sync/pull_apply.hpp>
 #include <synccore/sync/renumber.hpp>
@@ -12,7 +13,9 @@
 #include <synccore/tables/table_descriptor.hpp>
 #include <synccore/time/app_zone.hpp>
 
+#include <algorithm>
 #include <charconv>
+#include <deque>
 #include <stdexcept>
 
 namespace synccore::sync {
@@ -173,10 +176,41 @@ pull_apply_stats apply_pull_page(db::connection& conn, const time::app_zone& zon
   const auto table = schema::read_table_schema(conn, t.name);
   codec::row_decoder decoder(table, zone, t.never_sent_columns);
   db::transaction tx(conn);
-  {
+  try {
     capture_scope scope(conn, true, "master");
     row_writer writer(conn, table);
     page_statements stmts(conn, t);
+    // New rows that keep the master's id wait here and are written with multi-row INSERTs
+    // (a recovery is almost nothing else); a lookup that could find one writes them first.
+    std::deque<codec::decoded_row> waiting;
+    std::vector<std::string> tracked;
+    if (t.identity_column != "id") tracked.emplace_back(t.identity_column);
+    batch_inserter new_rows(conn, table, std::string(t.identity_column), tracked,
+                            [seen_ids](std::size_t, std::int64_t id) {
+                              if (seen_ids) seen_ids->insert(id);
+                            });
+    auto find_by_id = [&](std::int64_t id) {
+      if (new_rows.holds_id(id)) new_rows.flush();
+      return stmts.find_by_id(id);
+    };
+    auto find_by_identity = [&](std::string_view key) {
+      if (new_rows.holds_value(t.identity_column, std::string(key))) new_rows.flush();
+      std::int64_t id = 0;
+      auto [p, ec] = std::from_chars(key.data(), key.data() + key.size(), id);
+      if (t.identity_column == "id" && ec == std::errc() && p == key.data() + key.size() &&
+          new_rows.holds_id(id)) {
+        new_rows.flush();
+      }
+      return stmts.find_by_identity(key);
+    };
+    // A local row in the way moves past every id of this page too, so it does not land on the
+    // id of a row further down the page and have to move again (and again).
+    std::int64_t page_max_id = 0;
+    for (const auto& row : rows) {
+      const auto* object = row.if_object();
+      const auto* id = object ? object->if_contains("id") : nullptr;
+      if (id && id->is_int64()) page_max_id = std::max(page_max_id, id->get_int64());
+    }
     const bool lww = t.rule == tables::conflict_rule::last_writer_wins;
     for (std::size_t i = 0; i < rows.size(); ++i) {
       const auto* object = rows[i].if_object();
@@ -197,19 +231,21 @@ pull_apply_stats apply_pull_page(db::connection& conn, const time::app_zone& zon
         master_id = std::get<std::int64_t>(*id);
       }
       if (t.master_assigns_id) {
-        local = stmts.find_by_id(master_id);
+        local = find_by_id(master_id);
         if (local) {
           const auto pending = stmts.pending_for(local->id);
           if (pending && pending->op == "insert") {
             // A new local row holds the id the master uses for another row: move it aside.
-            renumber_row(conn, t.name, local->id, fresh_id(conn, t.name));
+            new_rows.flush();
+            renumber_row(conn, t.name, local->id,
+                         std::max(fresh_id(conn, t.name), page_max_id + 1));
             ++stats.moved_local;
             local.reset();
           }
         }
       } else {
         const auto* key = std::get_if<std::string>(key_value);
-        local = stmts.find_by_identity(key ? std::string_view(*key) : std::string_view(""));
+        local = find_by_identity(key ? std::string_view(*key) : std::string_view(""));
       }
       if (local) {
         const auto pending = stmts.pending_for(local->id);
@@ -227,12 +263,19 @@ pull_apply_stats apply_pull_page(db::connection& conn, const time::app_zone& zon
         if (seen_ids) seen_ids->insert(local->id);
       } else {
         fill_withheld_columns(table, t, *decoded);
-        const bool keep_id = t.master_assigns_id || !stmts.find_by_id(master_id);
-        const auto id = writer.insert(*decoded, keep_id && master_id > 0);
-        if (seen_ids) seen_ids->insert(id);
+        const bool keep_id = (t.master_assigns_id || !find_by_id(master_id)) && master_id > 0;
+        if (keep_id && new_rows.accepts(*decoded, true)) {
+          waiting.push_back(std::move(*decoded));
+          new_rows.add(waiting.back(), true, i);
+        } else {
+          new_rows.flush();
+          const auto id = writer.insert(*decoded, keep_id);
+          if (seen_ids) seen_ids->insert(id);
+        }
         ++stats.inserted;
       }
     }
+    new_rows.flush();
     for (const auto& item : deleted) {
       std::string key;
       if (item.is_string()) key = std::string(item.get_string());
@@ -246,6 +289,8 @@ pull_apply_stats apply_pull_page(db::connection& conn, const time::app_zone& zon
     }
     if (cursor) save_cursor(conn, t.name, *cursor);
     touch_sync_log(conn, t.name, now_db);
+  } catch (const batch_row_failure& failure) {
+    throw failure.error;  // as when the row was written on its own
   }
   tx.commit();
   return stats;

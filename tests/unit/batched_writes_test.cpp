@@ -1,6 +1,7 @@
-// Unit tests of the master's batched inserts (sync::batch_inserter and its use by apply_push):
-// every pushed row is stored exactly once, gets the id the answer reports, is captured in the
-// change log, and a bad row in the middle of a multi-row statement is named and stores nothing.
+// Unit tests of batched inserts (sync::batch_inserter and its use by the master's apply_push and
+// the slave's apply_pull_page): every row is stored exactly once under the id that is reported,
+// is captured in the change log where it should be, later rows of the same batch see earlier
+// ones, and a bad row in the middle of a multi-row statement is named and stores nothing.
 #include <synccore/db/connection.hpp>
 #include <synccore/db/statement.hpp>
 #include <synccore/db/transaction.hpp>
@@ -8,6 +9,7 @@
 #include <synccore/schema/table_schema.hpp>
 #include <synccore/sync/batch_inserter.hpp>
 #include <synccore/sync/change_capture.hpp>
+#include <synccore/sync/pull_apply.hpp>
 #include <synccore/sync/push_apply.hpp>
 #include <synccore/tables/table_descriptor.hpp>
 #include <synccore/time/app_zone.hpp>
@@ -327,4 +329,52 @@ TEST_CASE("deletes in a push find rows stored before it and rows it inserted its
               .as_string() == "deleted");
     CHECK(m.scalar("SELECT count(*) FROM transactions WHERE transaction_number = 'TXN-OLD'") == 0);
   }
+}
+
+TEST_CASE("a pulled page is stored row for row, around a local row in the way", "[pull]") {
+  ruxx_test::temp_dir dir;
+  db::connection slave(dir / "s.sqlite");
+  schema::ensure_app_tables(slave);
+  schema::ensure_sync_tables(slave);
+  sync::install_change_capture(slave, sync::node_role::slave);
+  const auto scalar = [&](const std::string& sql) {
+    auto st = slave.prepare(sql);
+    st.step();
+    return st.column_int64(0);
+  };
+  // A user created at the depot and not pushed yet holds id 70, which the master uses.
+  slave.execute("INSERT INTO users (id, name, email, password, created_at, updated_at) VALUES "
+                "(70, 'Local', 'local@x', 'h', '2026-11-24 08:00:00', '2026-11-24 08:00:00')");
+  json::array page;
+  for (int i = 1; i <= 150; ++i) {
+    page.push_back(json::object{{"id", i},
+                                {"name", "User " + std::to_string(i)},
+                                {"email", "u" + std::to_string(i) + "@x"},
+                                {"password", "h"},
+                                {"created_at", "2026-11-24T07:00:00Z"},
+                                {"updated_at", "2026-11-24T07:00:00Z"}});
+  }
+  // Row 10 again later in the page, newer: it must update the row written earlier.
+  auto again = page[9].as_object();
+  again["name"] = "User 10 renamed";
+  again["updated_at"] = "2026-11-24T09:00:00Z";
+  page.push_back(again);
+  std::set<std::int64_t> seen;
+  const auto stats = sync::apply_pull_page(slave, lagos(), *tables::find_table("users"), page,
+                                           json::array{}, std::nullopt, "2026-11-24 12:00:00",
+                                           &seen);
+  CHECK(stats.inserted == 150);
+  CHECK(stats.updated == 1);
+  CHECK(stats.moved_local == 1);
+  CHECK(seen.size() == 150);
+  CHECK(scalar("SELECT count(*) FROM users") == 151);
+  CHECK(scalar("SELECT count(*) FROM users WHERE name = 'User 10 renamed' AND id = 10") == 1);
+  CHECK(scalar("SELECT count(*) FROM users WHERE id = 70 AND email = 'u70@x'") == 1);
+  // The local user moved to an id past every id in use, still pending as a new row.
+  const auto moved = scalar("SELECT id FROM users WHERE email = 'local@x'");
+  CHECK(moved > 150);
+  CHECK(scalar("SELECT count(*) FROM ruxx_sync_changes WHERE op = 'insert' AND row_id = " +
+               std::to_string(moved)) == 1);
+  // Rows from the master are not captured as local changes.
+  CHECK(scalar("SELECT count(*) FROM ruxx_sync_changes") == 1);
 }

@@ -7,6 +7,7 @@ local data."""
 import fcntl
 import glob
 import os
+import sqlite3
 import re
 import time
 import unittest
@@ -190,6 +191,25 @@ class DatabaseFailureTest(FailureTestCase):
         self.run_expect(3, db, "http://127.0.0.1:%d" % closed_port(), *FAST, max_seconds=20)
         self.assertEqual(open(db, "rb").read(), damaged, "the old state is not replaced")
         self.assertEqual(aside(db), [])
+
+    def test_a_master_row_breaking_a_check_constraint_fails_the_recovery_and_replaces_nothing(self):
+        # The recovery fills its file with CHECK constraints off (they cost an ephemeral table
+        # per row) and relies on the quick_check that follows to evaluate them: a row that
+        # breaks one must still stop the recovery before the file replaces anything.
+        db = self.synced_slave(self.master)
+        fixtures.execute(db, "PRAGMA wal_checkpoint(TRUNCATE)")
+        self.corrupt(db, 0, 100)
+        damaged = open(db, "rb").read()
+        con = sqlite3.connect(self.mdb)
+        con.execute("PRAGMA ignore_check_constraints = ON")
+        con.execute("UPDATE transactions SET status = 'stolen' WHERE id = 1")
+        con.commit()
+        con.close()
+        r = self.run_expect(5, db, self.master.url, *FAST)
+        self.assertIn("quick_check", r.stdout + r.stderr)
+        self.assertEqual(open(db, "rb").read(), damaged, "the damaged file stays where it was")
+        self.assertEqual(aside(db), [])
+        self.assertFalse(os.path.exists(db + ".recovering"))
 
     def test_the_lock_held_by_another_run_is_6(self):
         db = self.synced_slave(self.master)

@@ -378,3 +378,34 @@ TEST_CASE("a pulled page is stored row for row, around a local row in the way", 
   // Rows from the master are not captured as local changes.
   CHECK(scalar("SELECT count(*) FROM ruxx_sync_changes") == 1);
 }
+
+TEST_CASE("a pulled page updates, inserts and deletes transactions by number", "[pull]") {
+  ruxx_test::temp_dir dir;
+  db::connection slave(dir / "s.sqlite");
+  schema::ensure_app_tables(slave);
+  schema::ensure_sync_tables(slave);
+  sync::install_change_capture(slave, sync::node_role::slave);
+  slave.execute("INSERT INTO users (id, name, email, password, created_at, updated_at) VALUES "
+                "(2, 'Cashier', 'c@x', 'h', '2026-11-01 08:00:00', '2026-11-01 08:00:00')");
+  const auto* t = tables::find_table("transactions");
+  json::array first{sale(1), sale(2)};
+  sync::apply_pull_page(slave, lagos(), *t, first, json::array{}, std::nullopt,
+                        "2026-11-24 12:00:00");
+  auto newer = sale(2, 2, "2026-11-24T11:00:00Z");
+  newer["customer_name"] = "Newer";
+  json::array page{sale(3), newer};
+  json::array deleted{json::string(txn_number(1)), json::string("TXN-NOPE")};
+  const auto stats = sync::apply_pull_page(slave, lagos(), *t, page, deleted, std::nullopt,
+                                           "2026-11-24 12:00:00");
+  CHECK(stats.inserted == 1);
+  CHECK(stats.updated == 1);
+  CHECK(stats.deleted == 1);
+  const auto names = [&] {
+    std::vector<std::string> out;
+    auto st = slave.prepare("SELECT transaction_number || '=' || customer_name FROM transactions "
+                            "ORDER BY transaction_number");
+    while (st.step()) out.push_back(st.column_string(0));
+    return out;
+  };
+  CHECK(names() == std::vector<std::string>{txn_number(2) + "=Newer", txn_number(3) + "=Customer 3"});
+}

@@ -302,17 +302,11 @@ class push_applier {
   void preload_identities(const std::vector<pending_row>& rows,
                           const std::vector<pending_delete>& deletes) {
     if (t_.identity_column == "id" || rows.size() + deletes.size() == 0) return;
-    json::array keys;
+    std::vector<std::string> keys;
     keys.reserve(rows.size() + deletes.size());
-    for (const auto& row : rows) keys.emplace_back(row.key);
-    for (const auto& del : deletes) keys.emplace_back(del.key);
-    auto st = conn_.prepare("SELECT CAST(" + db::quote_identifier(t_.identity_column) +
-                            " AS TEXT) FROM " + db::quote_identifier(t_.name) + " WHERE " +
-                            db::quote_identifier(t_.identity_column) +
-                            " IN (SELECT value FROM json_each(?))");
-    st.bind(1, json::serialize(keys));
-    known_identities_.emplace();
-    while (st.step()) known_identities_->emplace(st.column_text(0));
+    for (const auto& row : rows) keys.push_back(row.key);
+    for (const auto& del : deletes) keys.push_back(del.key);
+    known_identities_ = existing_identities(conn_, t_.name, t_.identity_column, keys);
   }
 
   // Notes the highest id a row of this request carries (see `insert`).

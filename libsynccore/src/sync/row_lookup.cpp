@@ -4,6 +4,9 @@
 #include <synccore/tables/table_descriptor.hpp>
 #include <synccore/time/app_zone.hpp>
 
+#include <boost/json/array.hpp>
+#include <boost/json/serialize.hpp>
+
 #include <cmath>
 #include <charconv>
 
@@ -123,6 +126,22 @@ std::string last_change_origin(db::connection& conn, std::string_view table, std
   auto st = conn.prepare("SELECT origin FROM ruxx_sync_changes WHERE table_name = ? AND row_id = ?");
   st.bind(1, table).bind(2, id);
   return st.step() ? st.column_string(0) : std::string("master");
+}
+
+std::unordered_set<std::string> existing_identities(db::connection& conn, std::string_view table,
+                                                   std::string_view column,
+                                                   const std::vector<std::string>& keys) {
+  std::unordered_set<std::string> found;
+  if (keys.empty()) return found;
+  boost::json::array list;
+  list.reserve(keys.size());
+  for (const auto& key : keys) list.emplace_back(key);
+  auto st = conn.prepare("SELECT CAST(" + db::quote_identifier(column) + " AS TEXT) FROM " +
+                         db::quote_identifier(table) + " WHERE " + db::quote_identifier(column) +
+                         " IN (SELECT value FROM json_each(?))");
+  st.bind(1, boost::json::serialize(list));
+  while (st.step()) found.emplace(st.column_text(0));
+  return found;
 }
 
 }  // namespace synccore::sync

@@ -12,6 +12,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
+#include <vector>
 
 namespace synccore::db {
 class connection;
@@ -39,6 +41,12 @@ std::optional<row_ref> find_by_id(db::connection& conn, std::string_view table, 
 // Finds a row whose `column` equals `value` (natural unique keys such as users.email).
 std::optional<row_ref> find_by_column(db::connection& conn, std::string_view table,
                                       std::string_view column, const codec::sql_value& value);
+
+// Returns which of `keys` the text column `column` of `table` holds, in one query (json_each),
+// so a batch of rows can skip one index probe per row for identities that cannot be there.
+std::unordered_set<std::string> existing_identities(db::connection& conn, std::string_view table,
+                                                   std::string_view column,
+                                                   const std::vector<std::string>& keys);
 
 // Returns the row with `id` as wire JSON (all columns), or an empty object when absent.
 boost::json::object read_row_json(db::connection& conn, const schema::table_schema& table,

@@ -160,7 +160,11 @@ void fill_withheld_columns(const schema::table_schema& table, const tables::tabl
   for (const auto& column : table.columns) {
     if (!column.required_on_insert() || row.find(column.name)) continue;
     for (auto hidden : t.hidden_from_v1_columns) {
-      if (hidden == column.name) row.values.push_back({&column, std::string()});
+      if (hidden != column.name) continue;
+      // Built in place: GCC 12 at -O3 misreads a braced temporary variant as uninitialized.
+      auto& added = row.values.emplace_back();
+      added.column = &column;
+      added.value.emplace<std::string>();
     }
   }
 }

@@ -203,7 +203,11 @@ class Schedule:
             self.stats["fired"] += 1
             fired = "; master exit %r" % master_code
         self.stats["agent_exit"][code] = self.stats["agent_exit"].get(code, 0) + 1
-        if code == 0:
+        # Only a run that pushes inventory takes a price edit to the master: the
+        # company-settings job alone does not (seeds 31200 and 31421 of the 2,500-schedule run
+        # edited the price twice around one and expected the first edit in the conflict log).
+        settings_only = "--job" in extra and extra[extra.index("--job") + 1] == "company-settings"
+        if code == 0 and not settings_only:
             self.synced_ok[node.name] = True
         self.log("%s %s %s%s%s -> exit %r%s" % (
             label, node.name, fault, " +app" if concurrent else "",

@@ -54,14 +54,15 @@ bool batch_inserter::accepts(const codec::decoded_row& row, bool with_id) const 
   return identity && std::holds_alternative<std::string>(*identity);
 }
 
-std::string batch_inserter::shape_of(const codec::decoded_row& row, bool with_id) const {
-  std::string shape = with_id ? "id:" : "new:";
+bool batch_inserter::fits_queued(const codec::decoded_row& row, bool with_id) const {
+  if (with_id != with_id_) return false;
+  std::size_t i = 0;
   for (const auto& v : row.values) {
     if (!with_id && v.column->name == "id") continue;
-    shape += v.column->name;
-    shape.push_back('\x1f');
+    if (i == columns_.size() || columns_[i] != v.column) return false;
+    ++i;
   }
-  return shape;
+  return i == columns_.size();
 }
 
 std::size_t batch_inserter::rows_per_statement() const noexcept {
@@ -71,22 +72,20 @@ std::size_t batch_inserter::rows_per_statement() const noexcept {
 }
 
 void batch_inserter::add(const codec::decoded_row& row, bool with_id, std::size_t tag) {
-  auto shape = shape_of(row, with_id);
   // A row whose id or identity is already queued would be the same row twice in a statement.
   const auto* id = with_id ? row.find("id") : nullptr;
   const auto* identity = with_id ? nullptr : row.find(identity_column_);
   if (!queued_.empty() &&
-      (shape != shape_ || (id && holds_id(std::get<std::int64_t>(*id))) ||
+      (!fits_queued(row, with_id) || (id && holds_id(std::get<std::int64_t>(*id))) ||
        (identity && holds_value(identity_column_, *identity)))) {
     flush();
   }
   if (queued_.empty()) {
-    shape_ = std::move(shape);
     with_id_ = with_id;
     columns_.clear();
     for (const auto& v : row.values) {
       if (!with_id && v.column->name == "id") continue;
-      columns_.push_back(v.column->name);
+      columns_.push_back(v.column);
     }
   }
   queued_.push_back({&row, tag});
@@ -105,7 +104,9 @@ bool batch_inserter::holds_value(std::string_view column, const codec::sql_value
 }
 
 db::statement& batch_inserter::statement_for(std::size_t rows) {
-  const std::string cache_key = shape_ + "#" + std::to_string(rows);
+  std::string cache_key = with_id_ ? "id:" : "new:";
+  for (const auto* column : columns_) cache_key += column->name + "\x1f";
+  cache_key += "#" + std::to_string(rows);
   auto it = statements_.find(cache_key);
   if (it != statements_.end()) {
     it->second.reset();
@@ -117,7 +118,7 @@ db::statement& batch_inserter::statement_for(std::size_t rows) {
   std::string sql = "INSERT INTO " + db::quote_identifier(table_.name) + " (";
   for (std::size_t c = 0; c < columns_.size(); ++c) {
     if (c > 0) sql += ", ";
-    sql += db::quote_identifier(columns_[c]);
+    sql += db::quote_identifier(columns_[c]->name);
   }
   sql += ") VALUES ";
   for (std::size_t r = 0; r < rows; ++r) {

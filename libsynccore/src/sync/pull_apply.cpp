@@ -36,26 +36,6 @@ class page_statements {
   page_statements(db::connection& conn, const tables::table_descriptor& t)
       : conn_(conn), t_(t), name_(db::quote_identifier(t.name)) {}
 
-  // As row_lookup's find_by_id() for this table.
-  std::optional<row_ref> find_by_id(std::int64_t id) {
-    auto& st = use(by_id_, [&] { return ref_select("id"); });
-    st.bind(1, id);
-    return read_ref(st);
-  }
-
-  // As row_lookup's find_by_identity() for this table.
-  std::optional<row_ref> find_by_identity(std::string_view key) {
-    if (t_.identity_column == "id") {
-      std::int64_t id = 0;
-      auto [p, ec] = std::from_chars(key.data(), key.data() + key.size(), id);
-      if (ec != std::errc() || p != key.data() + key.size()) return std::nullopt;
-      return find_by_id(id);
-    }
-    auto& st = use(by_key_, [&] { return ref_select(t_.identity_column); });
-    st.bind(1, key);
-    return read_ref(st);
-  }
-
   std::optional<pending_change> pending_for(std::int64_t id) {
     auto& st = use(pending_, [] {
       return std::string("SELECT op FROM ruxx_sync_changes WHERE table_name = ? AND row_id = ?");
@@ -118,26 +98,10 @@ class page_statements {
     return *slot;
   }
 
-  std::string ref_select(std::string_view where_column) const {
-    return "SELECT id, updated_at, created_at FROM " + name_ + " WHERE " +
-           db::quote_identifier(where_column) + " = ?";
-  }
-
-  static std::optional<row_ref> read_ref(db::statement& st) {
-    std::optional<row_ref> out;
-    if (st.step()) {
-      out = row_ref{st.column_int64(0), st.column_optional_string(1),
-                    st.column_optional_string(2)};
-    }
-    st.reset();
-    return out;
-  }
-
   db::connection& conn_;
   const tables::table_descriptor& t_;
   std::string name_;  // quoted table name
-  std::optional<db::statement> by_id_, by_key_, pending_, forget_change_, forget_deltas_,
-      counter_, delete_;
+  std::optional<db::statement> pending_, forget_change_, forget_deltas_, counter_, delete_;
 };
 
 bool local_is_newer(const time::app_zone& zone, const row_ref& local,
@@ -184,6 +148,7 @@ pull_apply_stats apply_pull_page(db::connection& conn, const time::app_zone& zon
     capture_scope scope(conn, true, "master");
     row_writer writer(conn, table);
     page_statements stmts(conn, t);
+    row_finder finder(conn, t);
     // New rows that keep the master's id wait here and are written with multi-row INSERTs
     // (a recovery is almost nothing else); a lookup that could find one writes them first.
     std::deque<codec::decoded_row> waiting;
@@ -195,17 +160,15 @@ pull_apply_stats apply_pull_page(db::connection& conn, const time::app_zone& zon
                             });
     auto find_by_id = [&](std::int64_t id) {
       if (new_rows.holds_id(id)) new_rows.flush();
-      return stmts.find_by_id(id);
+      return finder.by_id(id);
     };
-    auto find_by_identity = [&](std::string_view key) {
-      if (new_rows.holds_value(t.identity_column, std::string(key))) new_rows.flush();
-      std::int64_t id = 0;
-      auto [p, ec] = std::from_chars(key.data(), key.data() + key.size(), id);
-      if (t.identity_column == "id" && ec == std::errc() && p == key.data() + key.size() &&
-          new_rows.holds_id(id)) {
-        new_rows.flush();
+    auto find_by_identity = [&](std::string_view key) -> std::optional<row_ref> {
+      if (t.identity_column == "id") {
+        const auto id = id_from_key(key);
+        return id ? find_by_id(*id) : std::nullopt;
       }
-      return stmts.find_by_identity(key);
+      if (new_rows.holds_value(t.identity_column, std::string(key))) new_rows.flush();
+      return finder.by_identity(key);
     };
     // A local row in the way moves past every id of this page too, so it does not land on the
     // id of a row further down the page and have to move again (and again).
@@ -285,7 +248,7 @@ pull_apply_stats apply_pull_page(db::connection& conn, const time::app_zone& zon
       if (item.is_string()) key = std::string(item.get_string());
       else if (item.is_int64()) key = std::to_string(item.get_int64());
       else continue;
-      const auto local = stmts.find_by_identity(key);
+      const auto local = finder.by_identity(key);
       if (!local) continue;
       stmts.delete_row(local->id);
       stmts.forget_local_changes(local->id);

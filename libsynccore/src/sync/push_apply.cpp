@@ -290,6 +290,7 @@ class push_applier {
   push_applier(db::connection& conn, const time::app_zone& zone, const push_request& req,
                const schema::table_schema& table, std::vector<std::int64_t>& inserted_ids)
       : conn_(conn), zone_(zone), req_(req), t_(*req.table), table_(table), writer_(conn, table),
+        finder_(conn, *req.table),
         new_rows_(conn, table, std::string(t_.identity_column), tracked_columns(t_),
                   [&inserted_ids](std::size_t index, std::int64_t id) {
                     inserted_ids.at(index) = id;
@@ -621,45 +622,30 @@ class push_applier {
     return insert_new(row, index);
   }
 
-  // The lookups run for every pushed row, each prepared once per push instead of once per row
-  // (as row_lookup's functions of the same names). A lookup resets its statement once read,
-  // so no read cursor stays open while the table is written. A lookup that could find a row
-  // still waiting in the insert batch writes the batch first.
+  // The lookups run for every pushed row through one row_finder. A lookup that could find a
+  // row still waiting in the insert batch writes the batch first.
   std::optional<row_ref> cached_find_by_id(std::int64_t id) {
     if (new_rows_.holds_id(id)) new_rows_.flush();
-    auto& st = cached(by_id_, "id");
-    st.bind(1, id);
-    return read_cached_ref(st);
+    return finder_.by_id(id);
   }
 
   std::optional<row_ref> cached_find_by_identity(std::string_view key) {
     if (t_.identity_column == "id") {
-      std::int64_t id = 0;
-      auto [p, ec] = std::from_chars(key.data(), key.data() + key.size(), id);
-      if (ec != std::errc() || p != key.data() + key.size()) return std::nullopt;
-      return cached_find_by_id(id);
+      const auto id = id_from_key(key);
+      return id ? cached_find_by_id(*id) : std::nullopt;
     }
-    if (known_identities_ && known_identities_->find(std::string(key)) == known_identities_->end()) {
+    const std::string text(key);
+    if (known_identities_ && known_identities_->find(text) == known_identities_->end()) {
       return std::nullopt;  // neither in the table when the push began nor inserted since
     }
-    if (new_rows_.holds_value(t_.identity_column, std::string(key))) new_rows_.flush();
-    auto& st = cached(by_identity_, t_.identity_column);
-    st.bind(1, key);
-    return read_cached_ref(st);
+    if (new_rows_.holds_value(t_.identity_column, text)) new_rows_.flush();
+    return finder_.by_identity(key);
   }
 
   std::optional<row_ref> cached_find_by_column(std::string_view column,
                                                const codec::sql_value& value) {
-    if (std::holds_alternative<std::monostate>(value)) return std::nullopt;
     if (new_rows_.holds_value(column, value)) new_rows_.flush();
-    auto it = by_column_.find(column);
-    if (it == by_column_.end()) {
-      it = by_column_.emplace(std::string(column), conn_.prepare(ref_select(column))).first;
-    } else {
-      it->second.reset();
-    }
-    codec::bind_value(it->second, 1, value);
-    return read_cached_ref(it->second);
+    return finder_.by_column(column, value);
   }
 
   bool cached_has_tombstone(std::int64_t id) {
@@ -675,44 +661,20 @@ class push_applier {
     return found;
   }
 
-  std::string ref_select(std::string_view where_column) const {
-    return "SELECT id, updated_at, created_at FROM " + db::quote_identifier(t_.name) +
-           " WHERE " + db::quote_identifier(where_column) + " = ?";
-  }
-
-  db::statement& cached(std::optional<db::statement>& slot, std::string_view where_column) {
-    if (!slot) {
-      slot.emplace(conn_.prepare(ref_select(where_column)));
-    } else {
-      slot->reset();
-    }
-    return *slot;
-  }
-
-  static std::optional<row_ref> read_cached_ref(db::statement& st) {
-    std::optional<row_ref> out;
-    if (st.step()) {
-      out = row_ref{st.column_int64(0), st.column_optional_string(1),
-                    st.column_optional_string(2)};
-    }
-    st.reset();
-    return out;
-  }
-
   db::connection& conn_;
   const time::app_zone& zone_;
   const push_request& req_;
   const tables::table_descriptor& t_;
   const schema::table_schema& table_;
   row_writer writer_;
+  row_finder finder_;
   batch_inserter new_rows_;
   std::string origin_;
   int conflicts_ = 0;
   std::int64_t max_pushed_id_ = 0;
   // Identities present (see preload_identities); unset: every lookup asks the table.
   std::optional<std::unordered_set<std::string>> known_identities_;
-  std::optional<db::statement> by_id_, by_identity_, tombstone_;
-  std::map<std::string, db::statement, std::less<>> by_column_;
+  std::optional<db::statement> tombstone_;
 };
 
 std::optional<json::object> stored_answer(db::connection& conn, const push_request& req) {

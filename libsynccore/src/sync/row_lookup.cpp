@@ -55,14 +55,62 @@ bool values_equal(const db::statement& st, int col, const codec::sql_value& v) {
 
 }  // namespace
 
+std::optional<std::int64_t> id_from_key(std::string_view key) {
+  std::int64_t id = 0;
+  auto [p, ec] = std::from_chars(key.data(), key.data() + key.size(), id);
+  if (ec != std::errc() || p != key.data() + key.size()) return std::nullopt;
+  return id;
+}
+
+row_finder::row_finder(db::connection& conn, const tables::table_descriptor& t)
+    : conn_(conn), t_(t) {}
+
+db::statement& row_finder::statement_for(std::string_view column) {
+  auto it = by_column_.find(column);
+  if (it == by_column_.end()) {
+    it = by_column_.emplace(std::string(column), conn_.prepare(ref_select(t_.name, column))).first;
+  }
+  it->second.reset();
+  return it->second;
+}
+
+std::optional<row_ref> row_finder::by_id(std::int64_t id) {
+  auto& st = statement_for("id");
+  st.bind(1, id);
+  auto out = read_ref(st);
+  st.reset();
+  return out;
+}
+
+std::optional<row_ref> row_finder::by_identity(std::string_view key) {
+  if (t_.identity_column == "id") {
+    const auto id = id_from_key(key);
+    return id ? by_id(*id) : std::nullopt;
+  }
+  auto& st = statement_for(t_.identity_column);
+  st.bind(1, key);
+  auto out = read_ref(st);
+  st.reset();
+  return out;
+}
+
+std::optional<row_ref> row_finder::by_column(std::string_view column,
+                                             const codec::sql_value& value) {
+  if (std::holds_alternative<std::monostate>(value)) return std::nullopt;
+  auto& st = statement_for(column);
+  codec::bind_value(st, 1, value);
+  auto out = read_ref(st);
+  st.reset();
+  return out;
+}
+
 std::optional<row_ref> find_by_identity(db::connection& conn, const tables::table_descriptor& t,
                                         std::string_view key) {
   auto st = conn.prepare(ref_select(t.name, t.identity_column));
   if (t.identity_column == "id") {
-    std::int64_t id = 0;
-    auto [p, ec] = std::from_chars(key.data(), key.data() + key.size(), id);
-    if (ec != std::errc() || p != key.data() + key.size()) return std::nullopt;
-    st.bind(1, id);
+    const auto id = id_from_key(key);
+    if (!id) return std::nullopt;
+    st.bind(1, *id);
   } else {
     st.bind(1, key);
   }

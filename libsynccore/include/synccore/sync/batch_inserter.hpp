@@ -40,7 +40,7 @@ class batch_inserter {
 
   // `tracked_columns` are the columns whose queued values `holds_value` answers for (the
   // identity and natural keys). `identity_column` names the rows that SQLite numbers.
-  // REQUIRES: `conn` and `table` outlive the inserter.
+  // REQUIRES: `conn` and `table` outlive the inserter; queued rows are decoded against `table`.
   batch_inserter(db::connection& conn, const schema::table_schema& table,
                  std::string identity_column, std::vector<std::string> tracked_columns,
                  inserted_callback inserted);
@@ -73,18 +73,19 @@ class batch_inserter {
   std::size_t rows_per_statement() const noexcept;
   db::statement& statement_for(std::size_t rows);
   void bind_row(db::statement& st, int& index, const codec::decoded_row& row) const;
-  std::string shape_of(const codec::decoded_row& row, bool with_id) const;
+  // True when `row` has the queued rows' columns in their order (compared as the decoder's
+  // column pointers: every row comes from decoders over the one table_schema given here).
+  bool fits_queued(const codec::decoded_row& row, bool with_id) const;
 
   db::connection& conn_;
   const schema::table_schema& table_;
   std::string identity_column_;
   std::vector<std::string> tracked_columns_;
   inserted_callback inserted_;
-  // What is queued: rows of one column set (`shape_`), with or without their ids.
+  // What is queued: rows of one column set (`columns_`), with or without their ids.
   std::vector<queued_row> queued_;
-  std::string shape_;
   bool with_id_ = false;
-  std::vector<std::string> columns_;
+  std::vector<const schema::column_info*> columns_;
   std::set<std::int64_t> ids_;
   std::set<std::string, std::less<>> values_;  // "column\x1fvalue"
   std::map<std::string, db::statement> statements_;

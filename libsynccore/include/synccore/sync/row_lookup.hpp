@@ -5,10 +5,13 @@
 #pragma once
 
 #include <synccore/codec/row_codec.hpp>
+#include <synccore/db/statement.hpp>
 
 #include <boost/json/object.hpp>
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,6 +34,28 @@ struct row_ref {
   std::int64_t id;
   std::optional<std::string> updated_at;  // database text, null when the column is null
   std::optional<std::string> created_at;
+};
+
+// The id written in `key` (an identity value of an id-identified table), if it is one.
+std::optional<std::int64_t> id_from_key(std::string_view key);
+
+// The same lookups for the many rows of one push or pull: each statement is prepared once per
+// table and column, and reset as soon as it is read, so no read cursor stays open while the
+// table is written. REQUIRES: `conn` and `t` outlive the finder.
+class row_finder {
+ public:
+  row_finder(db::connection& conn, const tables::table_descriptor& t);
+  std::optional<row_ref> by_id(std::int64_t id);
+  // As find_by_identity().
+  std::optional<row_ref> by_identity(std::string_view key);
+  // As find_by_column(); a null value finds nothing.
+  std::optional<row_ref> by_column(std::string_view column, const codec::sql_value& value);
+
+ private:
+  db::statement& statement_for(std::string_view column);
+  db::connection& conn_;
+  const tables::table_descriptor& t_;
+  std::map<std::string, db::statement, std::less<>> by_column_;
 };
 
 // Finds the row whose identity column equals `key` (an id as text for id tables).

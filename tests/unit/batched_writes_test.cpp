@@ -20,6 +20,7 @@
 #include <map>
 #include <set>
 
+#include "sync_nodes.hpp"
 #include "temp_dir.hpp"
 
 namespace json = boost::json;
@@ -27,33 +28,18 @@ using namespace synccore;
 
 namespace {
 
-struct master_db {
-  db::connection conn;
-  explicit master_db(const std::filesystem::path& path) : conn(path) {
-    schema::ensure_app_tables(conn);
-    schema::ensure_sync_tables(conn);
-    sync::install_change_capture(conn, sync::node_role::master);
+using ruxx_test::lagos;
+
+// A master with an admin (1) and a cashier (2).
+struct master_db : ruxx_test::node {
+  explicit master_db(const std::filesystem::path& path)
+      : node(path, sync::node_role::master) {
     conn.execute(
         "INSERT INTO users (id, name, email, password, created_at, updated_at) VALUES "
         "(1, 'Admin', 'a@x', 'h', '2026-11-01 08:00:00', '2026-11-01 08:00:00'),"
         "(2, 'Cashier', 'c@x', 'h', '2026-11-01 08:00:00', '2026-11-01 08:00:00')");
   }
-  long long scalar(const std::string& sql) {
-    auto st = conn.prepare(sql);
-    st.step();
-    return st.column_int64(0);
-  }
-  std::string text(const std::string& sql) {
-    auto st = conn.prepare(sql);
-    st.step();
-    return st.column_string(0);
-  }
 };
-
-const time::app_zone& lagos() {
-  static const time::app_zone zone("Africa/Lagos");
-  return zone;
-}
 
 std::string txn_number(int i) { return "TXN-20261124-" + std::to_string(10000 + i); }
 
@@ -82,6 +68,19 @@ std::vector<codec::decoded_row> decoded_sales(const schema::table_schema& table,
     rows.push_back(std::move(decoded).value());
   }
   return rows;
+}
+
+// A sale the master's own app made, stored under `id` with `number`.
+void add_master_sale(master_db& m, int id, const std::string& number) {
+  m.conn.execute("INSERT INTO transactions (id, transaction_number, cashier_id, quantity_kg, "
+                 "price_per_kg, total_amount, created_at, updated_at) VALUES (" +
+                 std::to_string(id) + ", '" + number + "', 1, 1, 850, 850, "
+                 "'2026-11-24 08:00:00', '2026-11-24 08:00:00')");
+}
+
+// Version 2 metadata of a row pushed as new.
+json::object new_row_meta() {
+  return json::object{{"op", "insert"}, {"base_updated_at", nullptr}};
 }
 
 sync::push_result push_v1(master_db& m, std::string_view table, const json::array& data) {
@@ -167,9 +166,7 @@ TEST_CASE("a large v1 push stores every sale once and answers with the stored id
   ruxx_test::temp_dir dir;
   master_db m(dir / "m.sqlite");
   // The master already has a sale under id 5: a slave's local ids mean nothing here.
-  m.conn.execute("INSERT INTO transactions (id, transaction_number, cashier_id, quantity_kg, "
-                 "price_per_kg, total_amount, created_at, updated_at) VALUES (5, 'TXN-MASTER', 1, "
-                 "1, 850, 850, '2026-11-24 08:00:00', '2026-11-24 08:00:00')");
+  add_master_sale(m, 5, "TXN-MASTER");
   json::array data;
   for (int i = 1; i <= 300; ++i) data.push_back(sale(i));
   // Row 201 carries the same sale as row 11, edited later: one row at the master, newest wins.
@@ -194,14 +191,12 @@ TEST_CASE("a large v1 push stores every sale once and answers with the stored id
 TEST_CASE("a v2 push answers each row with the id it was stored under", "[push]") {
   ruxx_test::temp_dir dir;
   master_db m(dir / "m.sqlite");
-  m.conn.execute("INSERT INTO transactions (id, transaction_number, cashier_id, quantity_kg, "
-                 "price_per_kg, total_amount, created_at, updated_at) VALUES (7, 'TXN-MASTER', 1, "
-                 "1, 850, 850, '2026-11-24 08:00:00', '2026-11-24 08:00:00')");
+  add_master_sale(m, 7, "TXN-MASTER");
   json::array data;
   json::array meta;
   for (int i = 1; i <= 200; ++i) {
     data.push_back(sale(i));
-    meta.push_back(json::object{{"op", "insert"}, {"base_updated_at", nullptr}});
+    meta.push_back(new_row_meta());
   }
   auto result = push_v2(m, "transactions", data, meta, "batch-1");
   REQUIRE(std::holds_alternative<json::object>(result));
@@ -268,7 +263,7 @@ TEST_CASE("rows that keep their ids are batched; a taken id moves past the batch
                                 {"reason", "delivery " + std::to_string(i)},
                                 {"created_at", "2026-11-24T09:00:00Z"},
                                 {"updated_at", "2026-11-24T09:00:00Z"}});
-    meta.push_back(json::object{{"op", "insert"}, {"base_updated_at", nullptr}});
+    meta.push_back(new_row_meta());
   }
   auto result = push_v2(m, "inventory_adjustments", data, meta, "batch-adj");
   REQUIRE(std::holds_alternative<json::object>(result));
@@ -290,14 +285,12 @@ TEST_CASE("rows that keep their ids are batched; a taken id moves past the batch
 TEST_CASE("deletes in a push find rows stored before it and rows it inserted itself", "[push]") {
   ruxx_test::temp_dir dir;
   master_db m(dir / "m.sqlite");
-  m.conn.execute("INSERT INTO transactions (id, transaction_number, cashier_id, quantity_kg, "
-                 "price_per_kg, total_amount, created_at, updated_at) VALUES (1, 'TXN-OLD', 1, "
-                 "1, 850, 850, '2026-11-24 08:00:00', '2026-11-24 08:00:00')");
+  add_master_sale(m, 1, "TXN-OLD");
   json::array data;
   json::array meta;
   for (int i = 1; i <= 70; ++i) {
     data.push_back(sale(i));
-    meta.push_back(json::object{{"op", "insert"}, {"base_updated_at", nullptr}});
+    meta.push_back(new_row_meta());
   }
   // An update of the stored sale in the same batch: it must be found, not inserted again.
   auto old = sale(0);
@@ -333,15 +326,9 @@ TEST_CASE("deletes in a push find rows stored before it and rows it inserted its
 
 TEST_CASE("a pulled page is stored row for row, around a local row in the way", "[pull]") {
   ruxx_test::temp_dir dir;
-  db::connection slave(dir / "s.sqlite");
-  schema::ensure_app_tables(slave);
-  schema::ensure_sync_tables(slave);
-  sync::install_change_capture(slave, sync::node_role::slave);
-  const auto scalar = [&](const std::string& sql) {
-    auto st = slave.prepare(sql);
-    st.step();
-    return st.column_int64(0);
-  };
+  ruxx_test::node depot(dir / "s.sqlite", sync::node_role::slave);
+  auto& slave = depot.conn;
+  const auto scalar = [&](const std::string& sql) { return depot.scalar(sql); };
   // A user created at the depot and not pushed yet holds id 70, which the master uses.
   slave.execute("INSERT INTO users (id, name, email, password, created_at, updated_at) VALUES "
                 "(70, 'Local', 'local@x', 'h', '2026-11-24 08:00:00', '2026-11-24 08:00:00')");
@@ -381,10 +368,8 @@ TEST_CASE("a pulled page is stored row for row, around a local row in the way", 
 
 TEST_CASE("a pulled page updates, inserts and deletes transactions by number", "[pull]") {
   ruxx_test::temp_dir dir;
-  db::connection slave(dir / "s.sqlite");
-  schema::ensure_app_tables(slave);
-  schema::ensure_sync_tables(slave);
-  sync::install_change_capture(slave, sync::node_role::slave);
+  ruxx_test::node depot(dir / "s.sqlite", sync::node_role::slave);
+  auto& slave = depot.conn;
   slave.execute("INSERT INTO users (id, name, email, password, created_at, updated_at) VALUES "
                 "(2, 'Cashier', 'c@x', 'h', '2026-11-01 08:00:00', '2026-11-01 08:00:00')");
   const auto* t = tables::find_table("transactions");

@@ -14,79 +14,24 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
+#include "sync_nodes.hpp"
 #include "temp_dir.hpp"
 
 namespace json = boost::json;
 using namespace synccore;
 
+using ruxx_test::lagos;
+using ruxx_test::node;
+using ruxx_test::pull_all;
+using ruxx_test::push_all;
+
 namespace {
-
-struct node {
-  db::connection conn;
-  node(const std::filesystem::path& path, sync::node_role role) : conn(path) {
-    schema::ensure_app_tables(conn);
-    schema::ensure_sync_tables(conn);
-    sync::install_change_capture(conn, role);
-  }
-  long long scalar(const std::string& sql) {
-    auto st = conn.prepare(sql);
-    st.step();
-    return st.column_int64(0);
-  }
-  double real(const std::string& sql) {
-    auto st = conn.prepare(sql);
-    st.step();
-    return st.column_double(0);
-  }
-};
-
-const time::app_zone& lagos() {
-  static const time::app_zone zone("Africa/Lagos");
-  return zone;
-}
 
 void seed_users(node& n) {
   n.conn.execute(
       "INSERT INTO users (id, name, email, password, created_at, updated_at) VALUES "
       "(1, 'Admin', 'a@x', 'h', '2026-11-01 08:00:00', '2026-11-01 08:00:00'),"
       "(2, 'Cashier', 'c@x', 'h', '2026-11-01 08:00:00', '2026-11-01 08:00:00')");
-}
-
-// Pushes every pending batch of `table` from `slave` to `master` and acknowledges it.
-json::object push_all(node& slave, node& master, std::string_view table, const std::string& id) {
-  const auto* t = tables::find_table(table);
-  json::object last;
-  while (auto batch = sync::next_push_batch(slave.conn, lagos(), *t, id, 100,
-                                            sync::push_protocol::v2)) {
-    auto body = json::parse(batch->body).as_object();
-    sync::push_request req;
-    req.table = t;
-    req.data = &body.at("data").as_array();
-    req.meta = &body.at("meta").as_array();
-    req.deleted = &body.at("deleted").as_array();
-    req.node_id = id;
-    req.batch_id = batch->batch_id;
-    auto result = sync::apply_push(master.conn, lagos(), req);
-    REQUIRE(std::holds_alternative<json::object>(result));
-    last = std::get<json::object>(result);
-    sync::acknowledge_push(slave.conn, *batch, last, "2026-11-24 12:00:00");
-  }
-  return last;
-}
-
-// Pulls every page of `table` from `master` into `slave` from the slave's saved cursor.
-void pull_all(node& master, node& slave, std::string_view table) {
-  const auto* t = tables::find_table(table);
-  auto st = slave.conn.prepare("SELECT cursor FROM ruxx_sync_cursors WHERE table_name = ?");
-  st.bind(1, table);
-  auto cursor = *sync::pull_cursor::parse(st.step() ? st.column_string(0) : std::string());
-  for (;;) {
-    auto page = sync::read_pull_page(master.conn, *t, lagos(), cursor, 100, t->never_sent_columns);
-    sync::apply_pull_page(slave.conn, lagos(), *t, page.rows, page.deleted, page.next.text(),
-                          "2026-11-24 12:00:00");
-    cursor = page.next;
-    if (!page.has_more) break;
-  }
 }
 
 }  // namespace

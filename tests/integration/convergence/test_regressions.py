@@ -70,7 +70,7 @@ class RenumberChainTest(RegressionCase):
     next pull failed on users.email forever (an adjustment was duplicated the same way).
     The master now moves a taken id past every id of the batch (local 3 -> 5, local 4 keeps 4),
     so this setup no longer chains over HTTP; the slave's handling of a chained answer is covered
-    by the unit test "a chain of reassigned ids inside one answer is renumbered right"."""
+    by the unit test "reassigned ids that swap or chain inside one answer are renumbered right"."""
 
     def test_rows_whose_new_ids_chain_are_all_renumbered_right(self):
         slave = self.slave("slave-1")

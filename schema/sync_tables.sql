@@ -22,6 +22,7 @@ CREATE TABLE IF NOT EXISTS ruxx_sync_capture (
 );
 INSERT OR IGNORE INTO ruxx_sync_capture (id, suppress, origin) VALUES (1, 0, 'local');
 
+-- (Version 2 rebuilds this table with the op rule as comparisons: docs/SCHEMA.md.)
 -- The change log, filled by triggers: one entry per changed row (the latest change wins the
 -- entry and a new seq). On the master, seq is the pull cursor; on a slave, the entries are the
 -- pending local changes to push. Deleted rows stay as 'delete' entries (tombstones).

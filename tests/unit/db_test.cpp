@@ -20,7 +20,8 @@ long long count_rows(connection& c, const char* table) {
 }
 }  // namespace
 
-TEST_CASE("connection opens with WAL, foreign keys and a busy timeout", "[db]") {
+TEST_CASE("connection opens with WAL, foreign keys, a busy timeout and temp data in memory",
+          "[db]") {
   ruxx_test::temp_dir dir;
   connection c(dir / "a.sqlite");
   auto mode = c.prepare("PRAGMA journal_mode");
@@ -32,6 +33,9 @@ TEST_CASE("connection opens with WAL, foreign keys and a busy timeout", "[db]") 
   auto bt = c.prepare("PRAGMA busy_timeout");
   REQUIRE(bt.step());
   CHECK(bt.column_int64(0) == 10000);
+  auto temp = c.prepare("PRAGMA temp_store");
+  REQUIRE(temp.step());
+  CHECK(temp.column_int64(0) == 2);  // MEMORY: statement journals never spill to files
 }
 
 TEST_CASE("errors carry SQLite's extended code and message", "[db]") {

@@ -755,7 +755,8 @@ push_result apply_push(db::connection& conn, const time::app_zone& zone,
       return push_rejection{{explain_constraint(conn, table, (*rows)[failure.tag], failure.tag,
                                                 failure.error)}};
     }
-    for (std::size_t i = 0; i < outcomes.size(); ++i) {
+    // Version 1 answers carry the count only: the per-row results are built for version 2.
+    for (std::size_t i = 0; !request.node_id.empty() && i < outcomes.size(); ++i) {
       const auto& outcome = outcomes[i];
       const auto id = inserted_ids[i] != 0 ? inserted_ids[i] : outcome.id;
       json::object r{{"key", (*rows)[i].key}, {"status", outcome.status}, {"id", id}};

@@ -1,6 +1,7 @@
 // An owned SQLite connection (RAII over sqlite3*), opened the way every ruxx-sync process must
 // open the shared app database: WAL journal, a busy timeout so the Laravel app never sees
-// "database is locked" because of us, and foreign keys enforced. Not thread-safe: one
+// "database is locked" because of us, foreign keys enforced, and temporary data (statement
+// journals, scratch tables) kept in memory rather than in files. Not thread-safe: one
 // connection per thread (SQLite's own rule for a connection in use).
 #pragma once
 

@@ -2,6 +2,8 @@
 #include <synccore/db/statement.hpp>
 #include <synccore/sync/row_writer.hpp>
 
+#include <vector>
+
 namespace synccore::sync {
 
 row_writer::row_writer(db::connection& conn, const schema::table_schema& table)
@@ -41,23 +43,46 @@ std::int64_t row_writer::insert(const codec::decoded_row& row, bool with_id) {
 }
 
 bool row_writer::update(std::int64_t id, const codec::decoded_row& row, std::string_view skip) {
-  std::string sets;
+  std::vector<const codec::decoded_column*> offered;
+  std::string probes;
   for (const auto& v : row.values) {
     if (v.column->name == "id" || (!skip.empty() && v.column->name == skip)) continue;
-    if (!sets.empty()) sets += ", ";
-    sets += db::quote_identifier(v.column->name) + " = ?";
+    if (!probes.empty()) probes += ", ";
+    // IS compares as the column stores: its affinity applies to the parameter, so 500 and
+    // '500.00' match in a decimal column and not in a text one. COLLATE BINARY: a change of
+    // letter case is a change even in a NOCASE column.
+    probes += db::quote_identifier(v.column->name) + " IS ? COLLATE BINARY";
+    offered.push_back(&v);
   }
-  if (sets.empty()) return true;
-  auto& st = cached("UPDATE " + db::quote_identifier(table_.name) + " SET " + sets +
-                    " WHERE id = ?");
+  const std::string table = db::quote_identifier(table_.name);
+  auto& probe = cached("SELECT " + (probes.empty() ? std::string("1") : probes) + " FROM " +
+                       table + " WHERE id = ?");
   int index = 1;
-  for (const auto& v : row.values) {
-    if (v.column->name == "id" || (!skip.empty() && v.column->name == skip)) continue;
-    codec::bind_value(st, index++, v.value);
+  for (const auto* v : offered) codec::bind_value(probe, index++, v->value);
+  probe.bind(index, id);
+  if (!probe.step()) {
+    probe.reset();
+    return false;
   }
+  // Only the columns whose value changes are written: an index whose columns all keep their
+  // values is then left alone (SQLite rewrites every index on a column named in SET), and a
+  // row that arrives exactly as stored is not written at all.
+  std::vector<const codec::decoded_column*> changed;
+  std::string sets;
+  for (std::size_t i = 0; i < offered.size(); ++i) {
+    if (probe.column_int64(static_cast<int>(i)) != 0) continue;
+    if (!sets.empty()) sets += ", ";
+    sets += db::quote_identifier(offered[i]->column->name) + " = ?";
+    changed.push_back(offered[i]);
+  }
+  probe.reset();
+  if (changed.empty()) return true;
+  auto& st = cached("UPDATE " + table + " SET " + sets + " WHERE id = ?");
+  index = 1;
+  for (const auto* v : changed) codec::bind_value(st, index++, v->value);
   st.bind(index, id);
   st.run();
-  return conn_.changes() > 0;
+  return true;
 }
 
 }  // namespace synccore::sync

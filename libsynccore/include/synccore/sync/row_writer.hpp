@@ -27,8 +27,10 @@ class row_writer {
   // Returns the new row's id. Throws db::sqlite_error on constraint failures.
   std::int64_t insert(const codec::decoded_row& row, bool with_id = true);
 
-  // Updates the columns present in `row` (except "id" and `skip`) of the row with `id`.
-  // Columns the row leaves out keep their stored values. Returns true when a row was updated.
+  // Updates the columns present in `row` (except "id" and `skip`) of the row with `id`,
+  // writing only those whose stored value differs (compared as the column stores values, case
+  // sensitively): an unchanged row is not written and fires no trigger. Columns the row leaves
+  // out keep their stored values. Returns true when the row exists.
   bool update(std::int64_t id, const codec::decoded_row& row, std::string_view skip = {});
 
  private:

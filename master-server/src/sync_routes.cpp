@@ -118,7 +118,7 @@ http_response sync_routes::handle(const http_request& request) {
       return json_error(401, "Unauthorized", "Invalid or missing API key");
     }
     if (r.path == "/up") return up();
-    if (r.path == "/api/sync/status") return status();
+    if (r.path == "/api/sync/status") return status(request);
     return (this->*r.serve)(request);
   }
   return json_error(404, "Not Found", "The route " + std::string(path) + " could not be found.");
@@ -335,7 +335,14 @@ http_response sync_routes::pull(const http_request& request) {
   return json_response(200, std::move(body));
 }
 
-http_response sync_routes::status() {
+http_response sync_routes::status(const http_request& request) {
+  // Counting a table's rows reads all of it (a million transactions: tens of milliseconds), so
+  // a caller that only asks which protocol the master speaks says counts=0.
+  const auto counts_param = request.query_param("counts");
+  if (counts_param && *counts_param != "0" && *counts_param != "1") {
+    return validation_failed({{"counts", "The counts field must be 0 or 1."}});
+  }
+  const bool with_counts = !counts_param || *counts_param == "1";
   auto conn = pool_.acquire();
   json::array nodes;
   auto st = conn->prepare("SELECT node_id, last_push_at, last_pull_at, rows_pushed, rows_pulled, "
@@ -353,6 +360,7 @@ http_response sync_routes::status() {
   }
   json::object tables;
   for (const auto& t : synccore::tables::all_tables()) {
+    if (!with_counts) break;
     auto count = conn->prepare("SELECT count(*) FROM " + synccore::db::quote_identifier(t.name));
     count.step();
     tables[t.name] = json::object{{"rows", count.column_int64(0)}};
@@ -364,9 +372,9 @@ http_response sync_routes::status() {
   json::object answer{{"success", true},
                       {"protocol", 2},
                       {"nodes", std::move(nodes)},
-                      {"tables", std::move(tables)},
                       {"conflicts", conflicts.column_int64(0)},
                       {"change_seq", seq.column_int64(0)}};
+  if (with_counts) answer["tables"] = std::move(tables);
   return json_response(200, json::serialize(answer));
 }
 

@@ -34,7 +34,7 @@ class sync_routes {
  private:
   synccore::net::http_response push(const synccore::net::http_request& request);
   synccore::net::http_response pull(const synccore::net::http_request& request);
-  synccore::net::http_response status();
+  synccore::net::http_response status(const synccore::net::http_request& request);
   synccore::net::http_response up();
   bool authorized(const synccore::net::http_request& request) const;
 

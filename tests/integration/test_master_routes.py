@@ -128,6 +128,19 @@ class RouteTest(MasterTestCase):
             self.assertEqual(body["tables"][table]["rows"], count)
         self.assertIsInstance(body["conflicts"], int)
 
+    def test_status_without_counts_leaves_the_tables_out(self):
+        full = self.assertJsonResponse(self.server.get("/api/sync/status"), 200)
+        self.assertEqual(full, self.assertJsonResponse(
+            self.server.get("/api/sync/status?counts=1"), 200))
+        lean = self.assertJsonResponse(self.server.get("/api/sync/status?counts=0"), 200)
+        self.assertNotIn("tables", lean)
+        del full["tables"]
+        self.assertEqual(lean, full)
+        for bad in ("2", "yes", ""):
+            with self.subTest(counts=bad):
+                self.assertValidationFailed(
+                    self.server.get("/api/sync/status?counts=" + bad), "counts")
+
 
 class PushValidationTest(MasterTestCase):
     """Every refused push: 422 naming the field, no internals, database unchanged."""

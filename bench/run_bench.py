@@ -16,7 +16,11 @@ Scenarios (--only 1,2,...):
   4  slave: full recovery of 1M transactions (slave-agent --once on a missing database) against
      a bare prepared INSERT of the same rows (ruxx_bench_db bare-insert), alternated per run.
   5  slave: incremental sync (slave-agent --once) after 100 rows changed at the slave and 100 at
-     the master, with 1M-row and with 10k-row tables.
+     the master, with 1M-row and with 10k-row tables; cold: fresh file copies and a freshly
+     started master for every run.
+  6  the same in steady state: one master keeps running over the same files, each run edits 100
+     new rows on each side and syncs them with a fresh slave-agent --once (two batches per size,
+     the sizes alternated).
 
 Every figure is measured here; the PHP figures printed beside them are the reference values from
 the issues. Everything runs on 127.0.0.1 only; each request loop is bounded.
@@ -504,18 +508,44 @@ class Bench:
         finally:
             con.close()
 
+    def sync_once_checked(self, m, srun, master_text):
+        """slave-agent --once against `m`; checks the summary and that the slave holds the
+        master's 100 edits marked `master_text`. Returns (seconds, peak RSS KiB, table seconds)."""
+        s, code, maxrss, out, cpu = self.run_slave(m, srun)
+        if code != 0:
+            raise RuntimeError("incremental sync failed (exit %d), see %s" % (code, self.slave_log))
+        # The agent's own per-table durations (push + pull of each table, in ms): the sync
+        # work without process start, health check and connection set-up.
+        table_ms = sum(int(t) for t in re.findall(
+            r"^[a-z_]+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+(\d+)\s*$", out, re.M))
+        line = re.search(r"^transactions\s+(\d+)\s+(\d+)\s+(\d+)", out, re.M)
+        if not line or int(line.group(1)) != 100 or int(line.group(3)) < 100:
+            raise RuntimeError("unexpected summary: " + out)
+        con = sqlite3.connect(srun)
+        got = con.execute("SELECT count(*) FROM transactions WHERE notes = ?",
+                          (master_text,)).fetchone()[0]
+        con.close()
+        if got != 100:
+            raise RuntimeError("the slave holds %d of the master's 100 edits" % got)
+        return s, maxrss, table_ms / 1000
+
+    @staticmethod
+    def edited_ids(n, run, side):
+        """100 ids spread over the table; the slave's and the master's interleave, and every
+        run picks rows no earlier run touched (so each edit wins by its newer updated_at)."""
+        step = max(1, n // 200)
+        return [1 + k * step + run for k in range(side, 200, 2)][:100]
+
     def incremental(self, n):
+        """Cold: fresh copies of both files and a freshly started master for every run."""
         mdb, sdb = self.master_db(n), self.slave_db(n)
         mrun, srun = self.path("inc_master.db"), self.path("inc_slave.db")
-        step = max(1, n // 200)
-        slave_ids = [1 + k * step for k in range(0, 200, 2)][:100]
-        master_ids = [1 + k * step for k in range(1, 200, 2)][:100]
         times, rss, check, tables = [], [], [], []
         for i in range(self.args.warmup + self.args.runs):
             copy_db(mdb, mrun)
             copy_db(sdb, srun)
-            self.edit(srun, slave_ids, "slave edit %d" % i)
-            self.edit(mrun, master_ids, "master edit %d" % i)
+            self.edit(srun, self.edited_ids(n, 0, 0), "slave edit %d" % i)
+            self.edit(mrun, self.edited_ids(n, 0, 1), "master edit %d" % i)
             # What the agent's start-up health check costs by itself on this file.
             con = sqlite3.connect(srun)
             t0 = time.perf_counter()
@@ -527,31 +557,37 @@ class Bench:
             os.sync()
             m = Master(self.master_exe, mrun, self.master_log)
             try:
-                s, code, maxrss, out, cpu = self.run_slave(m, srun)
+                s, maxrss, table_s = self.sync_once_checked(m, srun, "master edit %d" % i)
             finally:
                 m.stop()
-            if code != 0:
-                raise RuntimeError("incremental sync failed (exit %d), see %s" %
-                                   (code, self.slave_log))
-            # The agent's own per-table durations (push + pull of each table, in ms): the sync
-            # work without process start, health check and connection set-up.
-            table_ms = sum(int(t) for t in re.findall(
-                r"^[a-z_]+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+(\d+)\s*$", out, re.M))
-            line = re.search(r"^transactions\s+(\d+)\s+(\d+)\s+(\d+)", out, re.M)
-            if not line or int(line.group(1)) != 100 or int(line.group(3)) < 100:
-                raise RuntimeError("unexpected summary: " + out)
-            con = sqlite3.connect(srun)
-            got = con.execute("SELECT count(*) FROM transactions WHERE notes = ?",
-                              ("master edit %d" % i,)).fetchone()[0]
-            con.close()
-            if got != 100:
-                raise RuntimeError("the slave holds %d of the master's 100 edits" % got)
             if i >= self.args.warmup:
                 times.append(s)
                 rss.append(maxrss / 1024)
                 check.append(check_s)
-                tables.append(table_ms / 1000)
+                tables.append(table_s)
         return times, rss, check, tables
+
+    def incremental_steady(self, n):
+        """Steady state, as in production: one master keeps running over the same files while
+        the app edits 100 new rows on each side and a fresh slave-agent --once syncs them."""
+        mdb, sdb = self.master_db(n), self.slave_db(n)
+        mrun, srun = self.path("steady_master.db"), self.path("steady_slave.db")
+        copy_db(mdb, mrun)
+        copy_db(sdb, srun)
+        os.sync()
+        times, tables = [], []
+        m = Master(self.master_exe, mrun, self.master_log)
+        try:
+            for i in range(self.args.warmup + self.args.runs):
+                self.edit(srun, self.edited_ids(n, i + 1, 0), "slave steady %d" % i)
+                self.edit(mrun, self.edited_ids(n, i + 1, 1), "master steady %d" % i)
+                s, _, table_s = self.sync_once_checked(m, srun, "master steady %d" % i)
+                if i >= self.args.warmup:
+                    times.append(s)
+                    tables.append(table_s)
+        finally:
+            m.stop()
+        return times, tables
 
     def scenario_incremental(self):
         big, small = self.args.recovery_rows, self.args.small_rows
@@ -566,6 +602,23 @@ class Bench:
         self.record("5.quick_check_%d_seconds" % big, check_big, "s")
         self.record("5.quick_check_%d_seconds" % small, check_small, "s")
 
+    def scenario_steady(self):
+        big, small = self.args.recovery_rows, self.args.small_rows
+        # Alternate the sizes in one loop of batches so both meet the same machine load.
+        t_big, t_small, tb_big, tb_small = [], [], [], []
+        for _ in range(2):
+            t, tb = self.incremental_steady(big)
+            t_big += t
+            tb_big += tb
+            t, tb = self.incremental_steady(small)
+            t_small += t
+            tb_small += tb
+        self.record("6.steady_%d_seconds" % big, t_big, "s")
+        self.record("6.steady_%d_seconds" % small, t_small, "s")
+        self.record("6.steady_%d_table_sync_seconds" % big, tb_big, "s")
+        self.record("6.steady_%d_table_sync_seconds" % small, tb_small, "s")
+        self.record("6.steady_ratio", [median(t_big) / median(t_small)], "x")
+
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -573,7 +626,7 @@ def main():
     p.add_argument("--work", default="/tmp/ruxx-bench")
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--warmup", type=int, default=1)
-    p.add_argument("--only", default="1,2,3,4,5")
+    p.add_argument("--only", default="1,2,3,4,5,6")
     p.add_argument("--pull-rows", type=int, default=100000)
     p.add_argument("--push-rows", type=int, default=10000)
     p.add_argument("--recovery-rows", type=int, default=1000000)
@@ -586,7 +639,8 @@ def main():
     args = p.parse_args()
     bench = Bench(args)
     scenarios = {"1": bench.scenario_pull, "2": bench.scenario_push, "3": bench.scenario_wrk,
-                 "4": bench.scenario_recovery, "5": bench.scenario_incremental}
+                 "4": bench.scenario_recovery, "5": bench.scenario_incremental,
+                 "6": bench.scenario_steady}
     for key in args.only.split(","):
         log("scenario %s" % key)
         scenarios[key.strip()]()

@@ -115,6 +115,9 @@ TEST_CASE("reassigned ids that swap or chain inside one answer are renumbered ri
                      "price_per_kg, total_amount, created_at, updated_at) VALUES "
                      "('TXN-20261124-CHAIN2', 4, 2, 850, 1700, '2026-11-24 09:05:00', "
                      "'2026-11-24 09:05:00')");
+  // Cashiers logged in to the depot app (Laravel's database sessions) as users 2, 3 and 4.
+  slave.conn.execute("INSERT INTO sessions (id, user_id, payload, last_activity) VALUES "
+                     "('s2', 2, 'p', 1), ('s3', 3, 'p', 1), ('s4', 4, 'p', 1)");
   std::int64_t c_id = 0;
   std::int64_t d_id = 0;
   SECTION("a swap: local 3 -> 4 and 4 -> 3 (a retried insert recognised through the id map)") {
@@ -133,6 +136,9 @@ TEST_CASE("reassigned ids that swap or chain inside one answer are renumbered ri
   CHECK(slave.scalar("SELECT count(*) FROM users") == 4);
   CHECK(slave.scalar("SELECT min(id) FROM users") == 1);
   CHECK(slave.scalar("SELECT cashier_id FROM transactions") == d_id);  // the sale follows d@x
+  // The sessions of the moved users are ended: a cashier still logged in as 3 would otherwise
+  // sell as whoever holds id 3 now. The unmoved user keeps theirs.
+  CHECK(slave.text("SELECT group_concat(id) FROM sessions") == "s2");
 }
 
 TEST_CASE("a new row that wins over an existing row it never saw logs that row as the loser",

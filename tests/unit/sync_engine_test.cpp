@@ -119,6 +119,10 @@ TEST_CASE("two slaves creating a user with the same local id get two master rows
                     "price_per_kg, total_amount, created_at, updated_at) VALUES ('TXN-" + who +
                     "', 3, 1, 850, 850, '2026-11-24 09:05:00', '2026-11-24 09:05:00')");
   }
+  for (auto* n : {&a, &b}) {
+    n->conn.execute("INSERT INTO sessions (id, user_id, payload, last_activity) VALUES "
+                    "('admin', 1, 'p', 1), ('new', 3, 'p', 1)");
+  }
   push_all(a, master, "users", "node-a");
   auto answer = push_all(b, master, "users", "node-b");
   CHECK(answer.at("results").as_array()[0].as_object().at("status").as_string() == "reassigned");
@@ -127,6 +131,9 @@ TEST_CASE("two slaves creating a user with the same local id get two master rows
   CHECK(b_id != 3);
   // B renumbered its user and the sale that points at it; the sale reaches the master intact.
   CHECK(b.scalar("SELECT cashier_id FROM transactions WHERE transaction_number = 'TXN-b'") == b_id);
+  // B's cashier, logged in as 3, must log in again (as b_id); nobody else is logged out.
+  CHECK(b.text("SELECT group_concat(id) FROM sessions") == "admin");
+  CHECK(a.scalar("SELECT count(*) FROM sessions") == 2);
   push_all(a, master, "transactions", "node-a");
   push_all(b, master, "transactions", "node-b");
   CHECK(master.scalar("SELECT cashier_id FROM transactions WHERE transaction_number = 'TXN-b'") ==

@@ -17,10 +17,28 @@ std::int64_t fresh_id(db::connection& conn, std::string_view table) {
   return st.column_int64(0) + 1;
 }
 
+namespace {
+
+// Laravel's database session driver keeps the logged-in user's id in `sessions.user_id` (and in
+// the payload), with no foreign key that would follow the user to its new id. A session left
+// behind would keep writing the old id: a FOREIGN KEY error on the next sale, or, when another
+// renumbered user now holds that id, sales silently recorded for the wrong cashier. Ending the
+// session makes the app ask that cashier to log in again, under the new id.
+void end_app_sessions(db::connection& conn, std::int64_t user_id) {
+  auto has = conn.prepare("SELECT 1 FROM pragma_table_info('sessions') WHERE name = 'user_id'");
+  if (!has.step()) return;  // another session driver, or no sessions table
+  auto st = conn.prepare("DELETE FROM sessions WHERE user_id = ?");
+  st.bind(1, user_id);
+  st.run();
+}
+
+}  // namespace
+
 void renumber_row(db::connection& conn, std::string_view table, std::int64_t from_id,
                   std::int64_t to_id) {
   if (from_id == to_id) return;
   const std::string name = db::quote_identifier(table);
+  if (table == "users") end_app_sessions(conn, from_id);
   {
     auto occupied = conn.prepare("SELECT 1 FROM " + name + " WHERE id = ?");
     occupied.bind(1, to_id);

@@ -219,12 +219,28 @@ class App:
         rows = self._rows("SELECT price_per_kg FROM inventory WHERE id = 1")
         return _dec(rows[0][0])
 
+    def logged_in_id(self, conn, email):
+        """The user id the depot app writes for `email`, as Laravel's database session driver
+        knows it: from the cashier's session row, which holds the id from the last login. When
+        the session is gone (the agent ends the sessions of a user it renumbers), the cashier
+        logs in again, by email, and gets a new session. Without that, a session would keep the
+        old id across the renumbering: a FOREIGN KEY error, or a sale recorded for whoever holds
+        that id now, which the checker would see as the wrong cashier."""
+        sid = "%s|%s" % (self.node.name, email)
+        row = conn.execute("SELECT user_id FROM sessions WHERE id = ?", (sid,)).fetchone()
+        if row:
+            return row[0]
+        uid = conn.execute("SELECT id FROM users WHERE email = ?", (email,)).fetchone()[0]
+        conn.execute("INSERT INTO sessions (id, user_id, payload, last_activity) "
+                     "VALUES (?, ?, '', 0)", (sid, uid))
+        return uid
+
     # --- writes -----------------------------------------------------------------------------
 
     def sell(self, rng, stamp=None, conn=None):
         """A completed sale of 0.50..50.00 kg at the local price; returns its number."""
         cashiers = self.cashiers()
-        cashier_id, email = cashiers[rng.randrange(len(cashiers))]
+        _, email = cashiers[rng.randrange(len(cashiers))]
         qty = _qty(rng)
         price = self.price()
         total = (qty * price).quantize(CENT)
@@ -238,12 +254,7 @@ class App:
         conn = conn or connect(self.node.db)
         try:
             with Tx(conn):
-                # The app resolves the cashier by its unique email inside its own transaction:
-                # the agent may have renumbered that user since the list above was read (a
-                # stale id held across transactions is an app-side hazard, see docs/TESTING.md).
-                current = conn.execute("SELECT id FROM users WHERE email = ?", (email,)).fetchone()
-                if current:
-                    cashier_id = current[0]
+                cashier_id = self.logged_in_id(conn, email)
                 conn.execute(
                     "INSERT INTO transactions (transaction_number, cashier_id, quantity_kg, "
                     "price_per_kg, total_amount, customer_name, customer_phone, notes, status, "
@@ -297,8 +308,7 @@ class App:
         conn = connect(self.node.db)
         try:
             with Tx(conn):
-                user_id = conn.execute("SELECT id FROM users WHERE email = ?",
-                                       (email,)).fetchone()[0]
+                user_id = self.logged_in_id(conn, email)
                 previous = conn.execute(
                     "SELECT current_stock FROM inventory WHERE id = 1").fetchone()[0]
                 new = float(previous) + float(delta)

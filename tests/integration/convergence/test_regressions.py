@@ -107,6 +107,20 @@ class RenumberChainTest(RegressionCase):
         self.assertEqual(self.table(slave, "SELECT count(*) FROM ruxx_sync_changes"), [(0,)])
 
 
+class StaleSessionAfterRenumberingTest(unittest.TestCase):
+    """Bug (seed 10688): when the master gave two new users of a slave each other's ids, the
+    agent renumbered them, but the depot app's Laravel sessions kept the old ids: the next sales
+    of the cashier logged in as u0-s1 were recorded, silently, for u1-s1. The agent now ends the
+    sessions of every user it renumbers (the cashier logs in again, under the new id). The
+    harness's app reads the cashier's id from its session row, as Laravel's database session
+    driver does; this replays that seed's whole schedule."""
+
+    def test_sales_keep_their_cashier_when_users_are_renumbered(self):
+        from harness import Schedule
+        schedule = Schedule(10688, 10)
+        self.assertTrue(schedule.run(), schedule.report())
+
+
 class CompanySettingsSnapshotTest(RegressionCase):
     """Bug: the company-settings job read its "already synced" flag with a statement it never
     finished, so its connection kept that read snapshot for the whole job; when the app

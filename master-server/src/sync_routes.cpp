@@ -359,11 +359,12 @@ http_response sync_routes::status(const http_request& request) {
                                  {"conflicts", st.column_int64(5)}});
   }
   json::object tables;
-  for (const auto& t : synccore::tables::all_tables()) {
-    if (!with_counts) break;
-    auto count = conn->prepare("SELECT count(*) FROM " + synccore::db::quote_identifier(t.name));
-    count.step();
-    tables[t.name] = json::object{{"rows", count.column_int64(0)}};
+  if (with_counts) {
+    for (const auto& t : synccore::tables::all_tables()) {
+      auto count = conn->prepare("SELECT count(*) FROM " + synccore::db::quote_identifier(t.name));
+      count.step();
+      tables[t.name] = json::object{{"rows", count.column_int64(0)}};
+    }
   }
   auto conflicts = conn->prepare("SELECT count(*) FROM ruxx_sync_conflicts");
   conflicts.step();

@@ -148,7 +148,6 @@ pull_apply_stats apply_pull_page(db::connection& conn, const time::app_zone& zon
     capture_scope scope(conn, true, "master");
     row_writer writer(conn, table);
     page_statements stmts(conn, t);
-    row_finder finder(conn, t);
     // New rows that keep the master's id wait here and are written with multi-row INSERTs
     // (a recovery is almost nothing else); a lookup that could find one writes them first.
     std::deque<codec::decoded_row> waiting;
@@ -158,18 +157,7 @@ pull_apply_stats apply_pull_page(db::connection& conn, const time::app_zone& zon
                             [seen_ids](std::size_t, std::int64_t id) {
                               if (seen_ids) seen_ids->insert(id);
                             });
-    auto find_by_id = [&](std::int64_t id) {
-      if (new_rows.holds_id(id)) new_rows.flush();
-      return finder.by_id(id);
-    };
-    auto find_by_identity = [&](std::string_view key) -> std::optional<row_ref> {
-      if (t.identity_column == "id") {
-        const auto id = id_from_key(key);
-        return id ? find_by_id(*id) : std::nullopt;
-      }
-      if (new_rows.holds_value(t.identity_column, std::string(key))) new_rows.flush();
-      return finder.by_identity(key);
-    };
+    row_finder finder(conn, t, &new_rows);
     // A local row in the way moves past every id of this page too, so it does not land on the
     // id of a row further down the page and have to move again (and again).
     std::int64_t page_max_id = 0;
@@ -198,7 +186,7 @@ pull_apply_stats apply_pull_page(db::connection& conn, const time::app_zone& zon
         master_id = std::get<std::int64_t>(*id);
       }
       if (t.master_assigns_id) {
-        local = find_by_id(master_id);
+        local = finder.by_id(master_id);
         if (local) {
           const auto pending = stmts.pending_for(local->id);
           if (pending && pending->op == "insert") {
@@ -212,7 +200,7 @@ pull_apply_stats apply_pull_page(db::connection& conn, const time::app_zone& zon
         }
       } else {
         const auto* key = std::get_if<std::string>(key_value);
-        local = find_by_identity(key ? std::string_view(*key) : std::string_view(""));
+        local = finder.by_identity(key ? std::string_view(*key) : std::string_view(""));
       }
       if (local) {
         const auto pending = stmts.pending_for(local->id);
@@ -230,7 +218,7 @@ pull_apply_stats apply_pull_page(db::connection& conn, const time::app_zone& zon
         if (seen_ids) seen_ids->insert(local->id);
       } else {
         fill_withheld_columns(table, t, *decoded);
-        const bool keep_id = (t.master_assigns_id || !find_by_id(master_id)) && master_id > 0;
+        const bool keep_id = (t.master_assigns_id || !finder.by_id(master_id)) && master_id > 0;
         if (keep_id && new_rows.accepts(*decoded, true)) {
           waiting.push_back(std::move(*decoded));
           new_rows.add(waiting.back(), true, i);

@@ -290,11 +290,11 @@ class push_applier {
   push_applier(db::connection& conn, const time::app_zone& zone, const push_request& req,
                const schema::table_schema& table, std::vector<std::int64_t>& inserted_ids)
       : conn_(conn), zone_(zone), req_(req), t_(*req.table), table_(table), writer_(conn, table),
-        finder_(conn, *req.table),
         new_rows_(conn, table, std::string(t_.identity_column), tracked_columns(t_),
                   [&inserted_ids](std::size_t index, std::int64_t id) {
                     inserted_ids.at(index) = id;
                   }),
+        finder_(conn, *req.table, &new_rows_),
         origin_(req.node_id.empty() ? std::string(v1_origin) : req.node_id) {}
 
   // Reads, in one query, which identities of the pushed rows and deletes the table holds now.
@@ -324,7 +324,7 @@ class push_applier {
 
   row_result apply_delete(const pending_delete& del) {
     new_rows_.flush();
-    const auto existing = cached_find_by_identity(del.key);
+    const auto existing = find_by_identity(del.key);
     if (!existing) return {"unchanged", 0, "already deleted"};
     if (del.base_updated_at && existing->updated_at != del.base_updated_at) {
       log_conflict(del.key, last_origin(existing->id),
@@ -489,7 +489,7 @@ class push_applier {
   }
 
   expected<row_result> apply_by_natural_identity(const pending_row& row, std::size_t index) {
-    const auto existing = cached_find_by_identity(row.key);
+    const auto existing = find_by_identity(row.key);
     if (existing) return apply_rule(row, *existing);
     // An edit of a row deleted on the master (a slave offline meanwhile) does not bring it
     // back: the delete reaches that slave with its next pull. As for id-identified tables.
@@ -514,7 +514,7 @@ class push_applier {
   std::optional<row_ref> natural_match(const pending_row& row) {
     for (auto column : t_.natural_unique_columns) {
       if (const auto* v = row.decoded.find(column)) {
-        if (auto found = cached_find_by_column(column, *v)) return found;
+        if (auto found = finder_.by_column(column, *v)) return found;
       }
     }
     return std::nullopt;
@@ -534,7 +534,7 @@ class push_applier {
     while (st.step()) {
       const auto candidate = st.column_int64(0);
       if (same_content(conn_, table_, candidate, row.decoded, {})) {
-        return cached_find_by_id(candidate);
+        return finder_.by_id(candidate);
       }
     }
     return std::nullopt;
@@ -572,7 +572,7 @@ class push_applier {
         return row_result{"conflict", master_id, reason};
       }
     }
-    const bool id_free = !cached_find_by_id(row.pushed_id) &&
+    const bool id_free = !finder_.by_id(row.pushed_id) &&
                          !cached_has_tombstone(row.pushed_id);
     auto r = insert(row, index, id_free);
     if (r) remember_mapping(row, r->id);
@@ -580,7 +580,7 @@ class push_applier {
   }
 
   expected<row_result> apply_by_id(const pending_row& row, std::size_t index) {
-    const auto same_id = cached_find_by_id(row.pushed_id);
+    const auto same_id = finder_.by_id(row.pushed_id);
     if (row.meta.op == "update") {
       if (same_id) return with_target(row, *same_id);
       if (cached_has_tombstone(row.pushed_id)) {
@@ -595,7 +595,7 @@ class push_applier {
                               "node_id = ? AND local_id = ?");
       st.bind(1, t_.name).bind(2, req_.node_id).bind(3, row.pushed_id);
       if (st.step()) {
-        if (auto mapped = cached_find_by_id(st.column_int64(0))) {
+        if (auto mapped = finder_.by_id(st.column_int64(0))) {
           return with_target(row, *mapped);
         }
       }
@@ -622,30 +622,15 @@ class push_applier {
     return insert_new(row, index);
   }
 
-  // The lookups run for every pushed row through one row_finder. A lookup that could find a
-  // row still waiting in the insert batch writes the batch first.
-  std::optional<row_ref> cached_find_by_id(std::int64_t id) {
-    if (new_rows_.holds_id(id)) new_rows_.flush();
-    return finder_.by_id(id);
-  }
-
-  std::optional<row_ref> cached_find_by_identity(std::string_view key) {
-    if (t_.identity_column == "id") {
-      const auto id = id_from_key(key);
-      return id ? cached_find_by_id(*id) : std::nullopt;
+  // Every lookup goes through `finder_`, which writes the insert batch first when the batch
+  // could hold the row looked for. An identity that was neither in the table when the push
+  // began nor inserted since (see preload_identities) is known to find nothing.
+  std::optional<row_ref> find_by_identity(std::string_view key) {
+    if (t_.identity_column != "id" && known_identities_ &&
+        known_identities_->find(std::string(key)) == known_identities_->end()) {
+      return std::nullopt;
     }
-    const std::string text(key);
-    if (known_identities_ && known_identities_->find(text) == known_identities_->end()) {
-      return std::nullopt;  // neither in the table when the push began nor inserted since
-    }
-    if (new_rows_.holds_value(t_.identity_column, text)) new_rows_.flush();
     return finder_.by_identity(key);
-  }
-
-  std::optional<row_ref> cached_find_by_column(std::string_view column,
-                                               const codec::sql_value& value) {
-    if (new_rows_.holds_value(column, value)) new_rows_.flush();
-    return finder_.by_column(column, value);
   }
 
   bool cached_has_tombstone(std::int64_t id) {
@@ -667,8 +652,8 @@ class push_applier {
   const tables::table_descriptor& t_;
   const schema::table_schema& table_;
   row_writer writer_;
-  row_finder finder_;
   batch_inserter new_rows_;
+  row_finder finder_;  // after new_rows_, which it flushes
   std::string origin_;
   int conflicts_ = 0;
   std::int64_t max_pushed_id_ = 0;
@@ -756,7 +741,8 @@ push_result apply_push(db::connection& conn, const time::app_zone& zone,
                                                 failure.error)}};
     }
     // Version 1 answers carry the count only: the per-row results are built for version 2.
-    for (std::size_t i = 0; !request.node_id.empty() && i < outcomes.size(); ++i) {
+    const bool per_row_results = !request.node_id.empty();
+    for (std::size_t i = 0; per_row_results && i < outcomes.size(); ++i) {
       const auto& outcome = outcomes[i];
       const auto id = inserted_ids[i] != 0 ? inserted_ids[i] : outcome.id;
       json::object r{{"key", (*rows)[i].key}, {"status", outcome.status}, {"id", id}};

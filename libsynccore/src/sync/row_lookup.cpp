@@ -1,5 +1,6 @@
 #include <synccore/db/connection.hpp>
 #include <synccore/db/statement.hpp>
+#include <synccore/sync/batch_inserter.hpp>
 #include <synccore/sync/row_lookup.hpp>
 #include <synccore/tables/table_descriptor.hpp>
 #include <synccore/time/app_zone.hpp>
@@ -62,24 +63,26 @@ std::optional<std::int64_t> id_from_key(std::string_view key) {
   return id;
 }
 
-row_finder::row_finder(db::connection& conn, const tables::table_descriptor& t)
-    : conn_(conn), t_(t) {}
+row_finder::row_finder(db::connection& conn, const tables::table_descriptor& t,
+                       batch_inserter* waiting)
+    : conn_(conn), t_(t), waiting_(waiting) {}
 
-db::statement& row_finder::statement_for(std::string_view column) {
+std::optional<row_ref> row_finder::read(std::string_view column, const codec::sql_value& value) {
   auto it = by_column_.find(column);
   if (it == by_column_.end()) {
     it = by_column_.emplace(std::string(column), conn_.prepare(ref_select(t_.name, column))).first;
   }
-  it->second.reset();
-  return it->second;
-}
-
-std::optional<row_ref> row_finder::by_id(std::int64_t id) {
-  auto& st = statement_for("id");
-  st.bind(1, id);
+  auto& st = it->second;
+  st.reset();
+  codec::bind_value(st, 1, value);
   auto out = read_ref(st);
   st.reset();
   return out;
+}
+
+std::optional<row_ref> row_finder::by_id(std::int64_t id) {
+  if (waiting_ && waiting_->holds_id(id)) waiting_->flush();
+  return read("id", id);
 }
 
 std::optional<row_ref> row_finder::by_identity(std::string_view key) {
@@ -87,40 +90,14 @@ std::optional<row_ref> row_finder::by_identity(std::string_view key) {
     const auto id = id_from_key(key);
     return id ? by_id(*id) : std::nullopt;
   }
-  auto& st = statement_for(t_.identity_column);
-  st.bind(1, key);
-  auto out = read_ref(st);
-  st.reset();
-  return out;
+  return by_column(t_.identity_column, std::string(key));
 }
 
 std::optional<row_ref> row_finder::by_column(std::string_view column,
                                              const codec::sql_value& value) {
   if (std::holds_alternative<std::monostate>(value)) return std::nullopt;
-  auto& st = statement_for(column);
-  codec::bind_value(st, 1, value);
-  auto out = read_ref(st);
-  st.reset();
-  return out;
-}
-
-std::optional<row_ref> find_by_identity(db::connection& conn, const tables::table_descriptor& t,
-                                        std::string_view key) {
-  auto st = conn.prepare(ref_select(t.name, t.identity_column));
-  if (t.identity_column == "id") {
-    const auto id = id_from_key(key);
-    if (!id) return std::nullopt;
-    st.bind(1, *id);
-  } else {
-    st.bind(1, key);
-  }
-  return read_ref(st);
-}
-
-std::optional<row_ref> find_by_id(db::connection& conn, std::string_view table, std::int64_t id) {
-  auto st = conn.prepare(ref_select(table, "id"));
-  st.bind(1, id);
-  return read_ref(st);
+  if (waiting_ && waiting_->holds_value(column, value)) waiting_->flush();
+  return read(column, value);
 }
 
 std::optional<row_ref> find_by_column(db::connection& conn, std::string_view table,

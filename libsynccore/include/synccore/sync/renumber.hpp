@@ -16,8 +16,8 @@ namespace synccore::sync {
 // Moves row `from_id` of `table` to `to_id`. A different local row already holding `to_id` is
 // first moved to a fresh id past every id in use. A user's app sessions (Laravel's `sessions`
 // table) are ended, so nobody stays logged in under the old id. REQUIRES: inside a write
-// transaction, with
-// capture suppressed (a capture_scope), since renumbering is not a change to push.
+// transaction, with capture suppressed (a capture_scope), since renumbering is not a change
+// to push.
 void renumber_row(db::connection& conn, std::string_view table, std::int64_t from_id,
                   std::int64_t to_id);
 

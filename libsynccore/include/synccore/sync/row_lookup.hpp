@@ -30,6 +30,8 @@ class app_zone;
 
 namespace synccore::sync {
 
+class batch_inserter;
+
 struct row_ref {
   std::int64_t id;
   std::optional<std::string> updated_at;  // database text, null when the column is null
@@ -39,30 +41,30 @@ struct row_ref {
 // The id written in `key` (an identity value of an id-identified table), if it is one.
 std::optional<std::int64_t> id_from_key(std::string_view key);
 
-// The same lookups for the many rows of one push or pull: each statement is prepared once per
-// table and column, and reset as soon as it is read, so no read cursor stays open while the
-// table is written. REQUIRES: `conn` and `t` outlive the finder.
+// The lookups of the many rows of one push or pull: each statement is prepared once per table
+// and column, and reset as soon as it is read, so no read cursor stays open while the table is
+// written. With `waiting`, a lookup that could find a row still queued in that batch writes the
+// batch first, so every lookup sees the rows before it as if each had been written at once.
+// REQUIRES: `conn`, `t` and `waiting` outlive the finder.
 class row_finder {
  public:
-  row_finder(db::connection& conn, const tables::table_descriptor& t);
+  row_finder(db::connection& conn, const tables::table_descriptor& t,
+             batch_inserter* waiting = nullptr);
+  // Finds the row with `id`.
   std::optional<row_ref> by_id(std::int64_t id);
-  // As find_by_identity().
+  // Finds the row whose identity column equals `key` (an id as text for id tables).
   std::optional<row_ref> by_identity(std::string_view key);
-  // As find_by_column(); a null value finds nothing.
+  // Finds a row whose `column` equals `value`; a null value finds nothing.
   std::optional<row_ref> by_column(std::string_view column, const codec::sql_value& value);
 
  private:
-  db::statement& statement_for(std::string_view column);
+  std::optional<row_ref> read(std::string_view column, const codec::sql_value& value);
   db::connection& conn_;
   const tables::table_descriptor& t_;
+  batch_inserter* waiting_;
   std::map<std::string, db::statement, std::less<>> by_column_;
 };
 
-// Finds the row whose identity column equals `key` (an id as text for id tables).
-std::optional<row_ref> find_by_identity(db::connection& conn, const tables::table_descriptor& t,
-                                        std::string_view key);
-// Finds the row with `id`.
-std::optional<row_ref> find_by_id(db::connection& conn, std::string_view table, std::int64_t id);
 // Finds a row whose `column` equals `value` (natural unique keys such as users.email).
 std::optional<row_ref> find_by_column(db::connection& conn, std::string_view table,
                                       std::string_view column, const codec::sql_value& value);

@@ -147,9 +147,11 @@ int main(int argc, char** argv) {
       synccore::db::connection setup(settings->db_database);
       const bool created = synccore::schema::ensure_app_tables(setup);
       synccore::schema::ensure_sync_tables(setup);
-      if (!synccore::sync::missing_capture_triggers(setup, synccore::sync::node_role::master)
-               .empty()) {
-        synccore::sync::install_change_capture(setup, synccore::sync::node_role::master);
+      // Missing triggers (a new database) or outdated ones (set up by an older ruxx-sync).
+      const auto role = synccore::sync::node_role::master;
+      if (!synccore::sync::missing_capture_triggers(setup, role).empty() ||
+          !synccore::sync::outdated_capture_triggers(setup, role).empty()) {
+        synccore::sync::install_change_capture(setup, role);
       }
       if (created) slog::log_info("Created the app tables in " + settings->db_database.string());
     }

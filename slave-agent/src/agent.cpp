@@ -79,6 +79,13 @@ void prepare_database(synccore::db::connection& conn) {
                                    {{"table", t.name}});
       }
     }
+  } else if (const auto outdated = synccore::sync::outdated_capture_triggers(
+                 conn, synccore::sync::node_role::slave);
+             !outdated.empty()) {
+    // Set up by an older ruxx-sync: no change was lost, the new definitions simply replace them.
+    synccore::log::log_info("Updating the change capture triggers",
+                            {{"first_outdated", outdated.front()}, {"outdated", outdated.size()}});
+    synccore::sync::install_change_capture(conn, synccore::sync::node_role::slave);
   }
 }
 

@@ -19,6 +19,7 @@
 
 #include <map>
 #include <set>
+#include <utility>
 
 #include "sync_nodes.hpp"
 #include "temp_dir.hpp"
@@ -81,6 +82,16 @@ void add_master_sale(master_db& m, int id, const std::string& number) {
 // Version 2 metadata of a row pushed as new.
 json::object new_row_meta() {
   return json::object{{"op", "insert"}, {"base_updated_at", nullptr}};
+}
+
+// Sales first..last as version 2 data, each with its metadata as a new row.
+std::pair<json::array, json::array> new_sales(int first, int last) {
+  std::pair<json::array, json::array> out;
+  for (int i = first; i <= last; ++i) {
+    out.first.push_back(sale(i));
+    out.second.push_back(new_row_meta());
+  }
+  return out;
 }
 
 sync::push_result push_v1(master_db& m, std::string_view table, const json::array& data) {
@@ -241,6 +252,68 @@ TEST_CASE("a bad row in the middle of a large push is named and nothing is store
   }
   CHECK(m.scalar("SELECT count(*) FROM transactions") == 0);
   CHECK(m.scalar("SELECT count(*) FROM ruxx_sync_changes WHERE table_name = 'transactions'") == 0);
+}
+
+// The master's insert trigger stands aside for a push's batched rows and the inserter writes
+// their change-log entries itself: each must be the entry the trigger writes for an app insert.
+TEST_CASE("a push writes the change-log entries the insert trigger would have written", "[push]") {
+  ruxx_test::temp_dir dir;
+  master_db m(dir / "m.sqlite");
+  auto [data, meta] = new_sales(1, 150);
+  // A sale deleted on the master earlier keeps its tombstone.
+  add_master_sale(m, 900, "TXN-DELETED");
+  m.conn.execute("DELETE FROM transactions WHERE id = 900");
+  SECTION("version 1") {
+    REQUIRE(std::holds_alternative<json::object>(push_v1(m, "transactions", data)));
+    CHECK(m.scalar("SELECT count(*) FROM ruxx_sync_changes WHERE op = 'insert' AND origin = "
+                   "'php-slave'") == 150);
+  }
+  SECTION("version 2, rows keeping their ids") {
+    REQUIRE(std::holds_alternative<json::object>(
+        push_v2(m, "transactions", data, meta, "batch-1")));
+    CHECK(m.scalar("SELECT count(*) FROM ruxx_sync_changes WHERE op = 'insert' AND origin = "
+                   "'node-a'") == 150);
+  }
+  // One entry per stored row, keyed by its id and its transaction number as the trigger does.
+  CHECK(m.scalar("SELECT count(*) FROM ruxx_sync_changes c JOIN transactions t ON t.id = "
+                 "c.row_id WHERE c.table_name = 'transactions' AND c.row_key = "
+                 "CAST(t.transaction_number AS TEXT)") == 150);
+  CHECK(m.scalar("SELECT count(*) FROM ruxx_sync_changes WHERE table_name = 'transactions'") ==
+        151);  // and the tombstone of TXN-DELETED
+  CHECK(m.scalar("SELECT count(*) FROM ruxx_sync_changes WHERE row_key = 'TXN-DELETED' AND op = "
+                 "'delete'") == 1);
+  // The trigger is back at work for the app: suppress is off and an app insert is captured.
+  CHECK(m.scalar("SELECT suppress FROM ruxx_sync_capture") == 0);
+  add_master_sale(m, 5000, "TXN-APP");
+  CHECK(m.text("SELECT op || ':' || origin || ':' || row_key FROM ruxx_sync_changes WHERE "
+               "row_id = 5000") == "insert:local:TXN-APP");
+  CHECK(m.scalar("SELECT max(seq) FROM ruxx_sync_changes") ==
+        m.scalar("SELECT seq FROM ruxx_sync_changes WHERE row_id = 5000"));
+}
+
+TEST_CASE("batch_inserter: capturing its own inserts, a failed statement leaves the trigger on",
+          "[push]") {
+  ruxx_test::temp_dir dir;
+  master_db m(dir / "m.sqlite");
+  const auto table = schema::read_table_schema(m.conn, "transactions");
+  const auto rows = decoded_sales(table, 40, 23);
+  db::transaction tx(m.conn);
+  sync::capture_scope scope(m.conn, false, "node-b");
+  int told = 0;
+  sync::batch_inserter inserter(m.conn, table, "transaction_number", {},
+                                [&](std::size_t, std::int64_t) { ++told; });
+  inserter.capture_own_inserts("transactions");
+  for (std::size_t i = 0; i < rows.size(); ++i) inserter.add(rows[i], true, i);
+  CHECK_THROWS_AS(inserter.flush(), sync::batch_row_failure);
+  CHECK(told == 23);
+  // The rows written before the culprit have their entries, and no other row has one.
+  CHECK(m.scalar("SELECT count(*) FROM ruxx_sync_changes WHERE origin = 'node-b' AND op = "
+                 "'insert' AND row_id < 23") == 23);
+  CHECK(m.scalar("SELECT count(*) FROM ruxx_sync_changes WHERE table_name = 'transactions'") ==
+        23);
+  CHECK(m.scalar("SELECT suppress FROM ruxx_sync_capture") == 0);
+  add_master_sale(m, 500, "TXN-AFTER");
+  CHECK(m.scalar("SELECT count(*) FROM ruxx_sync_changes WHERE row_id = 500") == 1);
 }
 
 TEST_CASE("rows that keep their ids are batched; a taken id moves past the batch's ids",

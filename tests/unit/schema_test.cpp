@@ -396,6 +396,38 @@ TEST_CASE("version 2 rebuilds the change log with its rows, seq high-water mark 
   CHECK(check.column_string(0) == "ok");
 }
 
+// A master set up by an older ruxx-sync has an insert trigger without the WHEN that lets a push
+// write its own change-log entries: the trigger counts as outdated (not missing: it lost no
+// change), and reinstalling brings the current definition.
+TEST_CASE("capture triggers of an older definition are found and replaced", "[schema]") {
+  namespace sync = synccore::sync;
+  ruxx_test::temp_dir dir;
+  connection c(dir / "m.sqlite");
+  schema::ensure_app_tables(c);
+  schema::ensure_sync_tables(c);
+  sync::install_change_capture(c, sync::node_role::master);
+  CHECK(sync::missing_capture_triggers(c, sync::node_role::master).empty());
+  CHECK(sync::outdated_capture_triggers(c, sync::node_role::master).empty());
+  // The insert trigger as ruxx-sync 1.0 created it.
+  c.execute("DROP TRIGGER ruxx_sync_users_ai");
+  c.execute("CREATE TRIGGER ruxx_sync_users_ai AFTER INSERT ON \"users\" BEGIN INSERT OR REPLACE "
+            "INTO ruxx_sync_changes (table_name, row_id, row_key, op, origin) VALUES ('users', "
+            "NEW.id, CAST(NEW.\"id\" AS TEXT), 'insert', (SELECT origin FROM ruxx_sync_capture "
+            "WHERE id = 1)); END");
+  CHECK(sync::missing_capture_triggers(c, sync::node_role::master).empty());
+  CHECK(sync::outdated_capture_triggers(c, sync::node_role::master) ==
+        std::vector<std::string>{"ruxx_sync_users_ai"});
+  sync::install_change_capture(c, sync::node_role::master);
+  CHECK(sync::outdated_capture_triggers(c, sync::node_role::master).empty());
+  CHECK(count(c, "SELECT count(*) FROM sqlite_schema WHERE name = 'ruxx_sync_users_ai' AND sql "
+                 "LIKE '%WHEN (SELECT suppress FROM ruxx_sync_capture WHERE id = 1) = 0 BEGIN%'") ==
+        1);
+  // The reinstalled trigger captures app inserts as before.
+  c.execute("INSERT INTO users (id, name, email, password) VALUES (7, 'G', 'g@x', 'h')");
+  CHECK(count(c, "SELECT count(*) FROM ruxx_sync_changes WHERE row_id = 7 AND op = 'insert' AND "
+                 "origin = 'local'") == 1);
+}
+
 TEST_CASE("a malformed migration list is a programming error", "[schema]") {
   ruxx_test::temp_dir dir;
   connection c(dir / "a.sqlite");

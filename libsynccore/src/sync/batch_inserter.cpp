@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <optional>
+#include <stdexcept>
 #include <unordered_map>
 
 namespace synccore::sync {
@@ -43,6 +45,11 @@ batch_inserter::batch_inserter(db::connection& conn, const schema::table_schema&
                                inserted_callback inserted)
     : conn_(conn), table_(table), identity_column_(std::move(identity_column)),
       tracked_columns_(std::move(tracked_columns)), inserted_(std::move(inserted)) {}
+
+void batch_inserter::capture_own_inserts(std::string table_name) {
+  if (!queued_.empty()) throw std::logic_error("batch_inserter: capture set after rows queued");
+  capture_ = std::make_unique<insert_capture>(conn_, std::move(table_name));
+}
 
 bool batch_inserter::accepts(const codec::decoded_row& row, bool with_id) const {
   if (with_id) {
@@ -105,6 +112,7 @@ bool batch_inserter::holds_value(std::string_view column, const codec::sql_value
 
 db::statement& batch_inserter::statement_for(std::size_t rows) {
   std::string cache_key = with_id_ ? "id:" : "new:";
+  if (capture_) cache_key += "captured:";
   for (const auto* column : columns_) cache_key += column->name + "\x1f";
   cache_key += "#" + std::to_string(rows);
   auto it = statements_.find(cache_key);
@@ -125,7 +133,7 @@ db::statement& batch_inserter::statement_for(std::size_t rows) {
     if (r > 0) sql += ", ";
     sql += tuple;
   }
-  if (!with_id_) {
+  if (!with_id_ || capture_) {
     sql += " RETURNING id, CAST(" + db::quote_identifier(identity_column_) + " AS TEXT)";
   }
   return statements_.emplace(cache_key, conn_.prepare(sql)).first->second;
@@ -143,9 +151,28 @@ void batch_inserter::write(const std::vector<queued_row>& rows, std::size_t firs
   auto& st = statement_for(count);
   int index = 1;
   for (std::size_t r = first; r < first + count; ++r) bind_row(st, index, *rows[r].row);
-  if (with_id_) {
+  if (with_id_ && !capture_) {
     st.run();
     st.reset();
+    for (std::size_t r = first; r < first + count; ++r) {
+      inserted_(rows[r].tag, std::get<std::int64_t>(*rows[r].row->find("id")));
+    }
+    return;
+  }
+  // Each written row as RETURNING names it: id and identity text.
+  std::vector<std::pair<std::int64_t, std::string>> written;
+  written.reserve(count);
+  {
+    std::optional<insert_capture::trigger_hold> hold;
+    if (capture_) hold.emplace(*capture_);
+    while (st.step()) written.emplace_back(st.column_int64(0), st.column_string(1));
+    st.reset();
+  }
+  if (written.size() != count) {
+    throw std::logic_error("batch_inserter: RETURNING gave another number of rows than queued");
+  }
+  if (capture_) capture_->record(written);
+  if (with_id_) {
     for (std::size_t r = first; r < first + count; ++r) {
       inserted_(rows[r].tag, std::get<std::int64_t>(*rows[r].row->find("id")));
     }
@@ -156,16 +183,13 @@ void batch_inserter::write(const std::vector<queued_row>& rows, std::size_t firs
     by_identity.emplace(std::get<std::string>(*rows[r].row->find(identity_column_)), r);
   }
   std::vector<std::pair<std::size_t, std::int64_t>> ids;
-  while (st.step()) {
-    const auto found = by_identity.find(st.column_text(1));
+  ids.reserve(count);
+  for (const auto& [id, identity] : written) {
+    const auto found = by_identity.find(identity);
     if (found == by_identity.end()) {
       throw std::logic_error("batch_inserter: RETURNING named a row that was not queued");
     }
-    ids.emplace_back(rows[found->second].tag, st.column_int64(0));
-  }
-  st.reset();
-  if (ids.size() != count) {
-    throw std::logic_error("batch_inserter: RETURNING gave another number of rows than queued");
+    ids.emplace_back(rows[found->second].tag, id);
   }
   for (const auto& [tag, id] : ids) inserted_(tag, id);
 }

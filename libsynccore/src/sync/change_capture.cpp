@@ -5,7 +5,7 @@
 #include <synccore/tables/table_descriptor.hpp>
 
 #include <algorithm>
-#include <array>
+#include <map>
 
 namespace synccore::sync {
 
@@ -25,85 +25,97 @@ std::string trigger_name(std::string_view table, std::string_view suffix) {
   return "ruxx_sync_" + std::string(table) + "_" + std::string(suffix);
 }
 
-std::vector<std::string> trigger_names(const tables::table_descriptor& t, node_role role) {
-  std::vector<std::string> names{trigger_name(t.name, "ai"), trigger_name(t.name, "au"),
-                                 trigger_name(t.name, "ad")};
-  if (role == node_role::slave && !t.counter_column.empty()) {
-    names.push_back(trigger_name(t.name, "counter"));
-  }
-  return names;
-}
-
 constexpr std::string_view not_suppressed =
     "(SELECT suppress FROM ruxx_sync_capture WHERE id = 1) = 0";
 constexpr std::string_view current_origin = "(SELECT origin FROM ruxx_sync_capture WHERE id = 1)";
 
-std::string master_triggers(const tables::table_descriptor& t) {
+// The statement that creates one trigger, as SQLite keeps it in sqlite_schema.sql.
+struct trigger_definition {
+  std::string name;
+  std::string sql;
+};
+
+// On the master every change is logged with its origin. The insert trigger stands aside while
+// `suppress` is set: an insert_capture then writes the same entries itself (see the header).
+std::vector<trigger_definition> master_triggers(const tables::table_descriptor& t) {
   const std::string table = db::quote_identifier(t.name);
   const std::string lit = sql_literal(t.name);
-  std::string sql;
-  auto one = [&](std::string_view suffix, std::string_view event, std::string_view row,
-                 std::string_view op) {
-    sql += "CREATE TRIGGER " + trigger_name(t.name, suffix) + " AFTER " + std::string(event) +
-           " ON " + table + " BEGIN INSERT OR REPLACE INTO ruxx_sync_changes "
-           "(table_name, row_id, row_key, op, origin) VALUES (" + lit + ", " + std::string(row) +
-           ".id, " + identity_expression(t.name, row) + ", '" + std::string(op) + "', " +
-           std::string(current_origin) + "); END;\n";
+  std::vector<trigger_definition> out;
+  auto one = [&](std::string_view suffix, std::string_view event, std::string_view when,
+                 std::string_view row, std::string_view op) {
+    auto name = trigger_name(t.name, suffix);
+    auto sql = "CREATE TRIGGER " + name + " AFTER " + std::string(event) + " ON " + table +
+               std::string(when) + " BEGIN INSERT OR REPLACE INTO ruxx_sync_changes "
+               "(table_name, row_id, row_key, op, origin) VALUES (" + lit + ", " +
+               std::string(row) + ".id, " + identity_expression(t.name, row) + ", '" +
+               std::string(op) + "', " + std::string(current_origin) + "); END";
+    out.push_back({std::move(name), std::move(sql)});
   };
-  one("ai", "INSERT", "NEW", "insert");
-  one("au", "UPDATE", "NEW", "update");
-  one("ad", "DELETE", "OLD", "delete");
-  return sql;
+  one("ai", "INSERT", " WHEN " + std::string(not_suppressed), "NEW", "insert");
+  one("au", "UPDATE", "", "NEW", "update");
+  one("ad", "DELETE", "", "OLD", "delete");
+  return out;
 }
 
-std::string slave_triggers(const tables::table_descriptor& t) {
+std::vector<trigger_definition> slave_triggers(const tables::table_descriptor& t) {
   const std::string table = db::quote_identifier(t.name);
   const std::string lit = sql_literal(t.name);
   const std::string pending_insert = "EXISTS (SELECT 1 FROM ruxx_sync_changes WHERE table_name = " +
                                      lit + " AND row_id = OLD.id AND op = 'insert')";
-  std::string sql;
+  std::vector<trigger_definition> out;
   // A new local row: pending insert (the master has never seen it).
-  sql += "CREATE TRIGGER " + trigger_name(t.name, "ai") + " AFTER INSERT ON " + table +
-         " WHEN " + std::string(not_suppressed) +
-         " BEGIN INSERT OR REPLACE INTO ruxx_sync_changes (table_name, row_id, row_key, op, "
-         "origin) VALUES (" + lit + ", NEW.id, " + identity_expression(t.name, "NEW") +
-         ", 'insert', 'local'); END;\n";
+  out.push_back({trigger_name(t.name, "ai"),
+                 "CREATE TRIGGER " + trigger_name(t.name, "ai") + " AFTER INSERT ON " + table +
+                     " WHEN " + std::string(not_suppressed) +
+                     " BEGIN INSERT OR REPLACE INTO ruxx_sync_changes (table_name, row_id, "
+                     "row_key, op, origin) VALUES (" + lit + ", NEW.id, " +
+                     identity_expression(t.name, "NEW") + ", 'insert', 'local'); END"});
   // An update keeps a pending insert an insert, and remembers the version it started from.
-  sql += "CREATE TRIGGER " + trigger_name(t.name, "au") + " AFTER UPDATE ON " + table +
-         " WHEN " + std::string(not_suppressed) +
-         " BEGIN INSERT OR REPLACE INTO ruxx_sync_changes (table_name, row_id, row_key, op, "
-         "origin, base_updated_at) VALUES (" + lit + ", NEW.id, " +
-         identity_expression(t.name, "NEW") + ", CASE WHEN " + pending_insert +
-         " THEN 'insert' ELSE 'update' END, 'local', CASE WHEN " + pending_insert +
-         " THEN NULL ELSE COALESCE((SELECT base_updated_at FROM ruxx_sync_changes WHERE "
-         "table_name = " + lit + " AND row_id = OLD.id), OLD.updated_at) END); END;\n";
+  out.push_back({trigger_name(t.name, "au"),
+                 "CREATE TRIGGER " + trigger_name(t.name, "au") + " AFTER UPDATE ON " + table +
+                     " WHEN " + std::string(not_suppressed) +
+                     " BEGIN INSERT OR REPLACE INTO ruxx_sync_changes (table_name, row_id, "
+                     "row_key, op, origin, base_updated_at) VALUES (" + lit + ", NEW.id, " +
+                     identity_expression(t.name, "NEW") + ", CASE WHEN " + pending_insert +
+                     " THEN 'insert' ELSE 'update' END, 'local', CASE WHEN " + pending_insert +
+                     " THEN NULL ELSE COALESCE((SELECT base_updated_at FROM ruxx_sync_changes "
+                     "WHERE table_name = " + lit + " AND row_id = OLD.id), OLD.updated_at) END); "
+                     "END"});
   // A delete of a row the master never saw is simply forgotten; otherwise it is a tombstone.
-  sql += "CREATE TRIGGER " + trigger_name(t.name, "ad") + " AFTER DELETE ON " + table +
-         " WHEN " + std::string(not_suppressed) +
-         " BEGIN INSERT OR REPLACE INTO ruxx_sync_changes (table_name, row_id, row_key, op, "
-         "origin) SELECT " + lit + ", OLD.id, " + identity_expression(t.name, "OLD") +
-         ", 'delete', 'local' WHERE NOT " + pending_insert +
-         "; DELETE FROM ruxx_sync_changes WHERE table_name = " + lit +
-         " AND row_id = OLD.id AND op = 'insert'; DELETE FROM ruxx_sync_counter_deltas WHERE "
-         "table_name = " + lit + " AND row_id = OLD.id; END;\n";
+  out.push_back({trigger_name(t.name, "ad"),
+                 "CREATE TRIGGER " + trigger_name(t.name, "ad") + " AFTER DELETE ON " + table +
+                     " WHEN " + std::string(not_suppressed) +
+                     " BEGIN INSERT OR REPLACE INTO ruxx_sync_changes (table_name, row_id, "
+                     "row_key, op, origin) SELECT " + lit + ", OLD.id, " +
+                     identity_expression(t.name, "OLD") + ", 'delete', 'local' WHERE NOT " +
+                     pending_insert + "; DELETE FROM ruxx_sync_changes WHERE table_name = " +
+                     lit + " AND row_id = OLD.id AND op = 'insert'; DELETE FROM "
+                     "ruxx_sync_counter_deltas WHERE table_name = " + lit +
+                     " AND row_id = OLD.id; END"});
   if (!t.counter_column.empty()) {
     const std::string col = db::quote_identifier(t.counter_column);
-    sql += "CREATE TRIGGER " + trigger_name(t.name, "counter") + " AFTER UPDATE OF " + col +
-           " ON " + table + " WHEN " + std::string(not_suppressed) + " AND NEW." + col +
-           " IS NOT OLD." + col +
-           " BEGIN INSERT INTO ruxx_sync_counter_deltas (table_name, row_id, column, delta) "
-           "VALUES (" + lit + ", NEW.id, " + sql_literal(t.counter_column) + ", NEW." + col +
-           " - OLD." + col + ") ON CONFLICT (table_name, row_id, column) DO UPDATE SET delta = "
-           "delta + excluded.delta; END;\n";
+    out.push_back({trigger_name(t.name, "counter"),
+                   "CREATE TRIGGER " + trigger_name(t.name, "counter") + " AFTER UPDATE OF " +
+                       col + " ON " + table + " WHEN " + std::string(not_suppressed) + " AND NEW." +
+                       col + " IS NOT OLD." + col +
+                       " BEGIN INSERT INTO ruxx_sync_counter_deltas (table_name, row_id, column, "
+                       "delta) VALUES (" + lit + ", NEW.id, " + sql_literal(t.counter_column) +
+                       ", NEW." + col + " - OLD." + col + ") ON CONFLICT (table_name, row_id, "
+                       "column) DO UPDATE SET delta = delta + excluded.delta; END"});
   }
-  return sql;
+  return out;
 }
 
-std::vector<std::string> existing_triggers(db::connection& conn) {
-  std::vector<std::string> out;
-  auto st = conn.prepare("SELECT name FROM sqlite_schema WHERE type = 'trigger' AND name LIKE "
-                         "'ruxx\\_sync\\_%' ESCAPE '\\'");
-  while (st.step()) out.push_back(st.column_string(0));
+std::vector<trigger_definition> triggers_for(const tables::table_descriptor& t, node_role role) {
+  return role == node_role::master ? master_triggers(t) : slave_triggers(t);
+}
+
+// Every ruxx-sync trigger in the database: name -> its CREATE statement.
+std::map<std::string, std::string> existing_triggers(db::connection& conn) {
+  std::map<std::string, std::string> out;
+  auto st = conn.prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' AND name "
+                         "LIKE 'ruxx\\_sync\\_%' ESCAPE '\\'");
+  while (st.step()) out.emplace(st.column_string(0), st.column_string(1));
   return out;
 }
 
@@ -117,12 +129,12 @@ std::string identity_expression(std::string_view table, std::string_view row_ali
 
 void install_change_capture(db::connection& conn, node_role role) {
   db::transaction tx(conn);
-  for (const auto& name : existing_triggers(conn)) {
+  for (const auto& [name, sql] : existing_triggers(conn)) {
     conn.execute("DROP TRIGGER IF EXISTS " + db::quote_identifier(name));
   }
   for (const auto& t : tables::all_tables()) {
     if (!conn.has_table(t.name)) continue;
-    conn.execute(role == node_role::master ? master_triggers(t) : slave_triggers(t));
+    for (const auto& trigger : triggers_for(t, role)) conn.execute(trigger.sql);
   }
   tx.commit();
 }
@@ -131,24 +143,36 @@ std::vector<std::string> missing_capture_triggers(db::connection& conn, node_rol
   const auto present = existing_triggers(conn);
   std::vector<std::string> missing;
   for (const auto& t : tables::all_tables()) {
-    for (auto& name : trigger_names(t, role)) {
-      if (std::find(present.begin(), present.end(), name) == present.end()) {
-        missing.push_back(std::move(name));
-      }
+    for (auto& trigger : triggers_for(t, role)) {
+      if (!present.contains(trigger.name)) missing.push_back(std::move(trigger.name));
     }
   }
   // A trigger set of the other role (a copied database) counts as incomplete too.
   if (role == node_role::master) {
-    for (const auto& name : present) {
+    for (const auto& [name, sql] : present) {
       if (name.ends_with("_counter")) missing.push_back("(slave trigger present) " + name);
     }
   }
   return missing;
 }
 
+std::vector<std::string> outdated_capture_triggers(db::connection& conn, node_role role) {
+  const auto present = existing_triggers(conn);
+  std::vector<std::string> outdated;
+  for (const auto& t : tables::all_tables()) {
+    for (auto& trigger : triggers_for(t, role)) {
+      const auto found = present.find(trigger.name);
+      if (found != present.end() && found->second != trigger.sql) {
+        outdated.push_back(std::move(trigger.name));
+      }
+    }
+  }
+  return outdated;
+}
+
 void remove_change_capture(db::connection& conn) {
   db::transaction tx(conn);
-  for (const auto& name : existing_triggers(conn)) {
+  for (const auto& [name, sql] : existing_triggers(conn)) {
     conn.execute("DROP TRIGGER IF EXISTS " + db::quote_identifier(name));
   }
   tx.commit();
@@ -166,6 +190,69 @@ capture_scope::~capture_scope() {
     conn_.execute("UPDATE ruxx_sync_capture SET suppress = 0, origin = 'local' WHERE id = 1");
   } catch (...) {
     // The enclosing transaction is being rolled back; the row keeps its committed defaults.
+  }
+}
+
+// Entries per statement: the batch_inserter's rows per INSERT, so one record() is one statement.
+constexpr std::size_t max_entries_per_statement = 64;
+
+insert_capture::insert_capture(db::connection& conn, std::string table_name)
+    : conn_(conn), table_name_(std::move(table_name)) {}
+
+insert_capture::~insert_capture() = default;
+
+db::statement& insert_capture::suppress_statement(bool suppress) {
+  const int value = suppress ? 1 : 0;
+  auto it = suppress_.find(value);
+  if (it == suppress_.end()) {
+    it = suppress_
+             .emplace(value, conn_.prepare("UPDATE ruxx_sync_capture SET suppress = " +
+                                           std::to_string(value) + " WHERE id = 1"))
+             .first;
+  }
+  it->second.reset();
+  return it->second;
+}
+
+insert_capture::trigger_hold::trigger_hold(insert_capture& capture) : capture_(capture) {
+  capture_.suppress_statement(true).run();
+}
+
+insert_capture::trigger_hold::~trigger_hold() {
+  try {
+    capture_.suppress_statement(false).run();
+  } catch (...) {
+    // The transaction is failing and will be rolled back; the row keeps its committed default.
+  }
+}
+
+db::statement& insert_capture::record_statement(std::size_t rows) {
+  auto it = record_.find(rows);
+  if (it == record_.end()) {
+    std::string sql =
+        "INSERT OR REPLACE INTO ruxx_sync_changes (table_name, row_id, row_key, op, origin) "
+        "SELECT ?1, v.column1, v.column2, 'insert', c.origin FROM (VALUES ";
+    for (std::size_t r = 0; r < rows; ++r) {
+      if (r > 0) sql += ", ";
+      sql += "(?" + std::to_string(2 + 2 * r) + ", ?" + std::to_string(3 + 2 * r) + ")";
+    }
+    sql += ") AS v, ruxx_sync_capture AS c WHERE c.id = 1";
+    it = record_.emplace(rows, conn_.prepare(sql)).first;
+  }
+  it->second.reset();
+  return it->second;
+}
+
+void insert_capture::record(std::span<const std::pair<std::int64_t, std::string>> rows) {
+  for (std::size_t first = 0; first < rows.size(); first += max_entries_per_statement) {
+    const auto count = std::min(max_entries_per_statement, rows.size() - first);
+    auto& st = record_statement(count);
+    st.bind(1, table_name_);
+    for (std::size_t r = 0; r < count; ++r) {
+      const auto& [id, key] = rows[first + r];
+      st.bind(static_cast<int>(2 + 2 * r), id).bind(static_cast<int>(3 + 2 * r), key);
+    }
+    st.run();
   }
 }
 

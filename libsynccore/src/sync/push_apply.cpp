@@ -295,7 +295,9 @@ class push_applier {
                     inserted_ids.at(index) = id;
                   }),
         finder_(conn, *req.table, &new_rows_),
-        origin_(req.node_id.empty() ? std::string(v1_origin) : req.node_id) {}
+        origin_(req.node_id.empty() ? std::string(v1_origin) : req.node_id) {
+    new_rows_.capture_own_inserts(std::string(t_.name));
+  }
 
   // Reads, in one query, which identities of the pushed rows and deletes the table holds now.
   // Afterwards a lookup by any other identity that this push has not inserted is known to find

@@ -5,16 +5,20 @@
 // docs/PERFORMANCE.md). Rows either keep the id they carry, or get one from SQLite and are told
 // it by their identity value (RETURNING: its order is unspecified, so never relied on). The
 // caller decides what may wait in the batch and must `flush` before it reads anything a queued
-// row could change (`holds_id`, `holds_value` say which). Lives for one transaction.
+// row could change (`holds_id`, `holds_value` say which). On the master, `capture_own_inserts`
+// makes it write the rows' change-log entries itself (see insert_capture). Lives for one
+// transaction.
 #pragma once
 
 #include <synccore/codec/row_codec.hpp>
 #include <synccore/db/sqlite_error.hpp>
+#include <synccore/sync/change_capture.hpp>
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <string_view>
@@ -44,6 +48,11 @@ class batch_inserter {
   batch_inserter(db::connection& conn, const schema::table_schema& table,
                  std::string identity_column, std::vector<std::string> tracked_columns,
                  inserted_callback inserted);
+
+  // Master only: from now on the insert triggers stand aside for this inserter's statements and
+  // it writes the change-log entries of its rows itself, under `table_name` (insert_capture).
+  // REQUIRES: nothing queued yet; the master's capture triggers are installed.
+  void capture_own_inserts(std::string table_name);
 
   // True when `row` can wait in the batch: it carries an integer id it keeps (`with_id`), or it
   // lets SQLite number it and carries a text identity to be told its new id by.
@@ -89,6 +98,7 @@ class batch_inserter {
   std::set<std::int64_t> ids_;
   std::set<std::string, std::less<>> values_;  // "column\x1fvalue"
   std::map<std::string, db::statement> statements_;
+  std::unique_ptr<insert_capture> capture_;  // set by capture_own_inserts
 };
 
 }  // namespace synccore::sync

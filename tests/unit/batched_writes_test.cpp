@@ -316,6 +316,41 @@ TEST_CASE("batch_inserter: capturing its own inserts, a failed statement leaves 
   CHECK(m.scalar("SELECT count(*) FROM ruxx_sync_changes WHERE row_id = 500") == 1);
 }
 
+// Pushes of 2,000 rows and more are decoded in two halves at once; the answer must not show it.
+TEST_CASE("a push decoded in two halves keeps the rows' order and every error", "[push]") {
+  ruxx_test::temp_dir dir;
+  master_db m(dir / "m.sqlite");
+  auto [data, meta] = new_sales(0, 2500);
+  SECTION("errors in both halves are all reported, in row order, and nothing is stored") {
+    data[10].as_object()["created_at"] = "not a time";
+    data[1250].as_object()["quantity_kg"] = json::array{};
+    data[2400].as_object().erase("transaction_number");
+    auto result = push_v2(m, "transactions", data, meta, "batch-bad");
+    REQUIRE(std::holds_alternative<sync::push_rejection>(result));
+    const auto& errors = std::get<sync::push_rejection>(result).errors;
+    REQUIRE(errors.size() == 3);
+    CHECK(errors[0].field == "data.10.created_at");
+    CHECK(errors[1].field == "data.1250.quantity_kg");
+    CHECK(errors[2].field == "data.2400.transaction_number");
+    CHECK(m.scalar("SELECT count(*) FROM transactions") == 0);
+    CHECK(m.scalar("SELECT count(*) FROM ruxx_sync_changes WHERE table_name = 'transactions'") ==
+          0);
+  }
+  SECTION("every row is stored once and answered in the order it was sent") {
+    auto result = push_v2(m, "transactions", data, meta, "batch-good");
+    REQUIRE(std::holds_alternative<json::object>(result));
+    const auto& results = std::get<json::object>(result).at("results").as_array();
+    REQUIRE(results.size() == data.size());
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      const auto& r = results[i].as_object();
+      CHECK(r.at("key").as_string() == txn_number(static_cast<int>(i)));
+      CHECK(m.text("SELECT transaction_number FROM transactions WHERE id = " +
+                   std::to_string(r.at("id").as_int64())) == txn_number(static_cast<int>(i)));
+    }
+    CHECK(m.scalar("SELECT count(DISTINCT transaction_number) FROM transactions") == 2501);
+  }
+}
+
 TEST_CASE("rows that keep their ids are batched; a taken id moves past the batch's ids",
           "[push]") {
   ruxx_test::temp_dir dir;

@@ -316,8 +316,11 @@ TEST_CASE("batch_inserter: capturing its own inserts, a failed statement leaves 
   CHECK(m.scalar("SELECT count(*) FROM ruxx_sync_changes WHERE row_id = 500") == 1);
 }
 
-// Pushes of 2,000 rows and more are decoded in two halves at once; the answer must not show it.
-TEST_CASE("a push decoded in two halves keeps the rows' order and every error", "[push]") {
+// Pushes of 2,000 rows and more are decoded on a second thread while the rows before are stored;
+// the answer must not show it: a decoding problem anywhere still rejects everything, names
+// every bad row, and outranks a constraint failure of an earlier row, as when all rows were
+// decoded first.
+TEST_CASE("a push decoded while it is applied keeps the rows' order and every error", "[push]") {
   ruxx_test::temp_dir dir;
   master_db m(dir / "m.sqlite");
   auto [data, meta] = new_sales(0, 2500);
@@ -335,6 +338,26 @@ TEST_CASE("a push decoded in two halves keeps the rows' order and every error", 
     CHECK(m.scalar("SELECT count(*) FROM transactions") == 0);
     CHECK(m.scalar("SELECT count(*) FROM ruxx_sync_changes WHERE table_name = 'transactions'") ==
           0);
+  }
+  SECTION("a late decoding problem outranks an earlier row's missing cashier") {
+    data[100].as_object()["cashier_id"] = 999;   // fails when stored, long before row 2450
+    data[2450].as_object()["status"] = json::object{};  // fails when decoded
+    auto result = push_v2(m, "transactions", data, meta, "batch-late");
+    REQUIRE(std::holds_alternative<sync::push_rejection>(result));
+    const auto& errors = std::get<sync::push_rejection>(result).errors;
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0].field == "data.2450.status");
+    CHECK(m.scalar("SELECT count(*) FROM transactions") == 0);
+    CHECK(m.scalar("SELECT count(*) FROM ruxx_sync_changes WHERE table_name = 'transactions'") ==
+          0);
+    CHECK(m.scalar("SELECT count(*) FROM ruxx_sync_batches") == 0);
+  }
+  SECTION("a bad delete rejects the rows too") {
+    json::array deleted{json::object{{"key", nullptr}}};
+    auto result = push_v2(m, "transactions", data, meta, "batch-del", &deleted);
+    REQUIRE(std::holds_alternative<sync::push_rejection>(result));
+    CHECK(std::get<sync::push_rejection>(result).errors.at(0).field == "deleted.0.key");
+    CHECK(m.scalar("SELECT count(*) FROM transactions") == 0);
   }
   SECTION("every row is stored once and answered in the order it was sent") {
     auto result = push_v2(m, "transactions", data, meta, "batch-good");

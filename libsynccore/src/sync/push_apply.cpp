@@ -13,17 +13,14 @@
 #include <synccore/tables/table_descriptor.hpp>
 #include <synccore/time/app_zone.hpp>
 
+#include "push_rows.hpp"
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <sqlite3.h>
 
-#include <charconv>
-#include <chrono>
-#include <cmath>
-#include <future>
+#include <algorithm>
 #include <iterator>
-#include <map>
-#include <system_error>
 #include <unordered_set>
 
 namespace synccore::sync {
@@ -32,220 +29,18 @@ namespace json = boost::json;
 
 namespace {
 
+using detail::field;
+using detail::key_text;
+using detail::pending_delete;
+using detail::pending_row;
+
 constexpr std::string_view v1_origin = "php-slave";
-
-struct row_meta {
-  std::string op;  // "insert", "update" or empty (version 1)
-  std::optional<std::string> base_updated_at;  // database text
-  std::vector<std::pair<std::string, double>> deltas;
-};
-
-struct pending_row {
-  const json::object* raw = nullptr;
-  codec::decoded_row decoded;
-  row_meta meta;
-  std::string key;  // identity value as sent (local id or transaction number)
-  std::int64_t pushed_id = 0;
-  bool has_id = false;
-};
-
-struct pending_delete {
-  std::string key;
-  std::optional<std::string> base_updated_at;  // database text
-};
 
 struct row_result {
   std::string status;  // applied, unchanged, conflict, reassigned
   std::int64_t id = 0;
   std::string reason;
 };
-
-std::string field(std::size_t index, std::string_view column = {}) {
-  std::string f = "data." + std::to_string(index);
-  if (!column.empty()) f += "." + std::string(column);
-  return f;
-}
-
-std::optional<double> parse_number(const json::value& v) {
-  if (v.is_int64()) return static_cast<double>(v.get_int64());
-  if (v.is_uint64()) return static_cast<double>(v.get_uint64());
-  // A numeral too large for a double (1e400) parses as infinity: not a number to add.
-  if (v.is_double()) {
-    return std::isfinite(v.get_double()) ? std::optional<double>(v.get_double()) : std::nullopt;
-  }
-  if (v.is_string()) {
-    const auto& s = v.get_string();
-    double out = 0;
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-    if (ec == std::errc() && p == s.data() + s.size() && !s.empty()) return out;
-  }
-  return std::nullopt;
-}
-
-std::string key_text(const codec::sql_value& v) {
-  if (const auto* i = std::get_if<std::int64_t>(&v)) return std::to_string(*i);
-  if (const auto* s = std::get_if<std::string>(&v)) return *s;
-  return {};
-}
-
-// Validates and converts rows [first, last) of the request; problems go to `errors`, in order.
-// Thread-safe: reads the request, decoder and zone only.
-std::vector<pending_row> prepare_range(const push_request& req, const codec::row_decoder& decoder,
-                                       const time::app_zone& zone, std::size_t first,
-                                       std::size_t last, std::vector<input_error>& errors) {
-  const auto& t = *req.table;
-  std::vector<pending_row> rows;
-  rows.reserve(last - first);
-  for (std::size_t i = first; i < last; ++i) {
-    const auto& item = (*req.data)[i];
-    if (!item.is_object()) {
-      errors.push_back({field(i), "must be an object of column names to values"});
-      continue;
-    }
-    auto decoded = decoder.decode(item.get_object());
-    if (!decoded) {
-      errors.push_back({field(i, decoded.error().field), decoded.error().message});
-      continue;
-    }
-    pending_row row;
-    row.raw = &item.get_object();
-    row.decoded = std::move(decoded).value();
-    // A JSON numeral beyond the double range (1e400) arrives as infinity; never store it.
-    bool finite = true;
-    for (const auto& v : row.decoded.values) {
-      if (const auto* d = std::get_if<double>(&v.value); d && !std::isfinite(*d)) {
-        errors.push_back({field(i, v.column->name), "must be a finite number"});
-        finite = false;
-      }
-    }
-    if (!finite) continue;
-    const auto* identity = row.decoded.find(t.identity_column);
-    if (!identity || std::holds_alternative<std::monostate>(*identity) ||
-        (t.identity_column == "id" && !std::holds_alternative<std::int64_t>(*identity))) {
-      errors.push_back({field(i, t.identity_column),
-                        "is required: it identifies the row on every node"});
-      continue;
-    }
-    row.key = key_text(*identity);
-    if (const auto* id = row.decoded.find("id"); id && std::holds_alternative<std::int64_t>(*id)) {
-      row.pushed_id = std::get<std::int64_t>(*id);
-      row.has_id = true;
-    }
-    if (req.meta && i < req.meta->size()) {
-      const auto& m = (*req.meta)[i];
-      const auto* mo = m.if_object();
-      const auto* op = mo ? mo->if_contains("op") : nullptr;
-      if (!mo || !op || !op->is_string() ||
-          (op->get_string() != "insert" && op->get_string() != "update")) {
-        errors.push_back({"meta." + std::to_string(i) + ".op", "must be \"insert\" or \"update\""});
-        continue;
-      }
-      row.meta.op = std::string(op->get_string());
-      if (const auto* base = mo->if_contains("base_updated_at"); base && !base->is_null()) {
-        auto parsed = base->is_string() ? zone.parse(base->get_string()) : expected<time::utc_instant>(input_error{"", ""});
-        if (!parsed) {
-          errors.push_back({"meta." + std::to_string(i) + ".base_updated_at", "must be a timestamp"});
-          continue;
-        }
-        row.meta.base_updated_at = zone.to_db(*parsed);
-      }
-      if (const auto* deltas = mo->if_contains("deltas"); deltas && !deltas->is_null()) {
-        const auto* d = deltas->if_object();
-        if (!d) {
-          errors.push_back({"meta." + std::to_string(i) + ".deltas", "must be an object"});
-          continue;
-        }
-        for (const auto& [column, value] : *d) {
-          const auto number = parse_number(value);
-          if (column != t.counter_column || !number) {
-            errors.push_back({"meta." + std::to_string(i) + ".deltas." + std::string(column),
-                              "must be a number for the counter column " +
-                                  std::string(t.counter_column)});
-            continue;
-          }
-          row.meta.deltas.emplace_back(std::string(column), *number);
-        }
-      }
-    }
-    rows.push_back(std::move(row));
-  }
-  return rows;
-}
-
-// From this many rows on, the second half of a push is decoded on a second thread while this
-// one decodes the first: decoding is about a tenth of a big push's time, and the other core
-// would otherwise idle (10k rows: 12 ms less; docs/PERFORMANCE.md). A thread costs about
-// 0.1 ms, so small pushes stay on one.
-constexpr std::size_t parallel_decode_rows = 2000;
-
-// Validates and converts everything before touching the database.
-expected<std::vector<pending_row>> prepare_rows(const push_request& req,
-                                                const codec::row_decoder& decoder,
-                                                const time::app_zone& zone,
-                                                std::vector<input_error>& errors) {
-  const std::size_t n = req.data->size();
-  if (req.meta && req.meta->size() != n) {
-    errors.push_back({"meta", "must have one entry per row of data"});
-  }
-  std::vector<pending_row> rows;
-  std::vector<input_error> later_errors;
-  std::future<std::vector<pending_row>> later;
-  std::size_t middle = n;
-  if (n >= parallel_decode_rows) {
-    try {
-      later = std::async(std::launch::async, [&, from = n / 2] {
-        return prepare_range(req, decoder, zone, from, n, later_errors);
-      });
-      middle = n / 2;
-    } catch (const std::system_error&) {
-      // No thread to be had: decode everything here.
-    }
-  }
-  rows = prepare_range(req, decoder, zone, 0, middle, errors);
-  if (later.valid()) {
-    auto second = later.get();
-    rows.reserve(n);
-    std::move(second.begin(), second.end(), std::back_inserter(rows));
-    std::move(later_errors.begin(), later_errors.end(), std::back_inserter(errors));
-  }
-  if (!errors.empty()) return input_error{"data", "invalid"};
-  return rows;
-}
-
-std::vector<pending_delete> prepare_deletes(const push_request& req, const time::app_zone& zone,
-                                            std::vector<input_error>& errors) {
-  std::vector<pending_delete> out;
-  if (!req.deleted) return out;
-  for (std::size_t i = 0; i < req.deleted->size(); ++i) {
-    const auto& item = (*req.deleted)[i];
-    const std::string f = "deleted." + std::to_string(i);
-    pending_delete del;
-    const json::value* key = nullptr;
-    if (const auto* o = item.if_object()) {
-      key = o->if_contains("key");
-      if (const auto* base = o->if_contains("base_updated_at"); base && base->is_string()) {
-        auto parsed = zone.parse(base->get_string());
-        if (!parsed) {
-          errors.push_back({f + ".base_updated_at", "must be a timestamp"});
-          continue;
-        }
-        del.base_updated_at = zone.to_db(*parsed);
-      }
-    } else {
-      key = &item;
-    }
-    if (key && key->is_string() && !key->get_string().empty()) {
-      del.key = std::string(key->get_string());
-    } else if (key && key->is_int64()) {
-      del.key = std::to_string(key->get_int64());
-    } else {
-      errors.push_back({f + ".key", "is required: the identity of the deleted row"});
-      continue;
-    }
-    out.push_back(std::move(del));
-  }
-  return out;
-}
 
 // Turns a constraint failure of row `index` into a field-named error without SQL text.
 input_error explain_constraint(db::connection& conn, const schema::table_schema& table,
@@ -338,17 +133,19 @@ class push_applier {
     new_rows_.capture_own_inserts(std::string(t_.name));
   }
 
-  // Reads, in one query, which identities of the pushed rows and deletes the table holds now.
-  // Afterwards a lookup by any other identity that this push has not inserted is known to find
-  // nothing and skips its index probe. Only for tables identified by a column other than id.
-  void preload_identities(const std::vector<pending_row>& rows,
-                          const std::vector<pending_delete>& deletes) {
-    if (t_.identity_column == "id" || rows.size() + deletes.size() == 0) return;
-    std::vector<std::string> keys;
-    keys.reserve(rows.size() + deletes.size());
-    for (const auto& row : rows) keys.push_back(row.key);
-    for (const auto& del : deletes) keys.push_back(del.key);
-    known_identities_ = existing_identities(conn_, t_.name, t_.identity_column, keys);
+  // True when lookups by identity go through the set of identities known to be present (see
+  // preload_identities): tables identified by a column other than id.
+  bool preloads_identities() const noexcept { return t_.identity_column != "id"; }
+
+  // Reads, in one query, which of `keys` (identities of rows and deletes still to apply) the
+  // table holds now, adding them to the set of present identities. A lookup by an identity
+  // that is neither preloaded nor inserted by this push is known to find nothing and skips its
+  // index probe. REQUIRES: every identity is preloaded before it is looked up.
+  void preload_identities(const std::vector<std::string>& keys) {
+    if (!preloads_identities()) return;
+    if (!known_identities_) known_identities_.emplace();
+    if (keys.empty()) return;
+    known_identities_->merge(existing_identities(conn_, t_.name, t_.identity_column, keys));
   }
 
   // Notes the highest id a row of this request carries (see `insert`).
@@ -724,6 +521,16 @@ void record_activity(db::connection& conn, const std::string& node, std::size_t 
   st.run();
 }
 
+// Rows whose identities are read in one query (preload_identities) before they are applied.
+constexpr std::size_t rows_per_identity_query = 1000;
+
+// Every problem of the push in the order the PHP master lists them: rows, then deletes.
+push_rejection all_problems(detail::push_rows& rows, std::vector<input_error> delete_errors) {
+  std::vector<input_error> errors = rows.errors();
+  std::move(delete_errors.begin(), delete_errors.end(), std::back_inserter(errors));
+  return push_rejection{std::move(errors)};
+}
+
 }  // namespace
 
 push_result apply_push(db::connection& conn, const time::app_zone& zone,
@@ -732,17 +539,27 @@ push_result apply_push(db::connection& conn, const time::app_zone& zone,
   const auto table = schema::read_table_schema(conn, t.name);
   codec::row_decoder decoder(table, zone, t.never_sent_columns);
 
-  std::vector<input_error> errors;
   const bool has_deletes = request.deleted && !request.deleted->empty();
   if (request.data->empty() && !has_deletes) {
     return push_rejection{{{"data", "The data field is required."}}};
   }
-  auto rows = prepare_rows(request, decoder, zone, errors);
-  auto deletes = prepare_deletes(request, zone, errors);
-  if (!errors.empty()) return push_rejection{std::move(errors)};
+  // Rows are decoded ahead of the apply loop below (on a second thread for a big push); a
+  // problem anywhere rejects the whole push, and the transaction, not yet committed, is rolled
+  // back. Rows of id-identified tables wait for all: a taken id is moved past every id of the
+  // push (note_pushed_id).
+  detail::push_rows rows(request, decoder, zone);
+  std::vector<input_error> delete_errors;
+  auto deletes = detail::prepare_deletes(request, zone, delete_errors);
+  const bool apply_while_decoding = !t.master_assigns_id;
+  if (!delete_errors.empty() || (!apply_while_decoding && !rows.errors().empty())) {
+    return all_problems(rows, std::move(delete_errors));
+  }
 
   db::transaction tx(conn);
-  if (auto answer = stored_answer(conn, request)) return *answer;
+  if (auto answer = stored_answer(conn, request)) {
+    if (!rows.errors().empty()) return all_problems(rows, {});
+    return *answer;
+  }
 
   json::array results;
   json::object answer;
@@ -750,35 +567,57 @@ push_result apply_push(db::connection& conn, const time::app_zone& zone,
   int conflicts = 0;
   {
     capture_scope scope(conn, false, request.node_id.empty() ? v1_origin : request.node_id);
-    std::vector<std::int64_t> inserted_ids(rows->size(), 0);
+    std::vector<std::int64_t> inserted_ids(rows.size(), 0);
     push_applier applier(conn, zone, request, table, inserted_ids);
-    for (const auto& row : *rows) {
-      if (row.has_id) applier.note_pushed_id(row.pushed_id);
+    if (!apply_while_decoding) {
+      for (std::size_t i = 0; i < rows.size(); ++i) {
+        if (const auto* row = rows.get(i); row->has_id) applier.note_pushed_id(row->pushed_id);
+      }
     }
-    applier.preload_identities(*rows, deletes);
+    std::vector<std::string> keys;
+    for (const auto& del : deletes) keys.push_back(del.key);
+    applier.preload_identities(keys);
     std::vector<row_result> outcomes;
-    outcomes.reserve(rows->size());
+    outcomes.reserve(rows.size());
     json::array deleted;
     try {
-      for (std::size_t i = 0; i < rows->size(); ++i) {
-        const auto& row = (*rows)[i];
+      for (std::size_t i = 0; i < rows.size(); ++i) {
+        if (applier.preloads_identities() && i % rows_per_identity_query == 0) {
+          keys.clear();
+          for (std::size_t k = i; k < std::min(rows.size(), i + rows_per_identity_query); ++k) {
+            const auto* ahead = rows.get(k);
+            if (!ahead) return all_problems(rows, {});
+            keys.push_back(ahead->key);
+          }
+          applier.preload_identities(keys);
+        }
+        const auto* row = rows.get(i);
+        if (!row) return all_problems(rows, {});
         expected<row_result> outcome = row_result{};
         try {
-          outcome = applier.apply(row, i);
+          outcome = applier.apply(*row, i);
         } catch (const db::sqlite_error& e) {
           if (!e.is_constraint()) throw;
-          return push_rejection{{explain_constraint(conn, table, row, i, e)}};
+          if (!rows.errors().empty()) return all_problems(rows, {});
+          return push_rejection{{explain_constraint(conn, table, *row, i, e)}};
         }
-        if (!outcome) return push_rejection{{outcome.error()}};
+        if (!outcome) {
+          if (!rows.errors().empty()) return all_problems(rows, {});
+          return push_rejection{{outcome.error()}};
+        }
         outcomes.push_back(std::move(*outcome));
       }
       applier.flush();
+      // A row can carry problems besides the one that stops it (a bad counter delta): every
+      // row is decoded by now, and nothing is kept when any had one.
+      if (!rows.errors().empty()) return all_problems(rows, {});
       for (const auto& del : deletes) {
         auto outcome = applier.apply_delete(del);
         deleted.push_back(json::object{{"key", del.key}, {"status", outcome.status}});
       }
     } catch (const batch_row_failure& failure) {
-      return push_rejection{{explain_constraint(conn, table, (*rows)[failure.tag], failure.tag,
+      if (!rows.errors().empty()) return all_problems(rows, {});
+      return push_rejection{{explain_constraint(conn, table, *rows.get(failure.tag), failure.tag,
                                                 failure.error)}};
     }
     // Version 1 answers carry the count only: the per-row results are built for version 2.
@@ -786,7 +625,7 @@ push_result apply_push(db::connection& conn, const time::app_zone& zone,
     for (std::size_t i = 0; per_row_results && i < outcomes.size(); ++i) {
       const auto& outcome = outcomes[i];
       const auto id = inserted_ids[i] != 0 ? inserted_ids[i] : outcome.id;
-      json::object r{{"key", (*rows)[i].key}, {"status", outcome.status}, {"id", id}};
+      json::object r{{"key", rows.get(i)->key}, {"status", outcome.status}, {"id", id}};
       if (!outcome.reason.empty()) r["reason"] = outcome.reason;
       results.push_back(std::move(r));
     }

@@ -132,6 +132,42 @@ TEST_CASE("statement binds and reads every storage class", "[db]") {
   CHECK_FALSE(sel.step());
 }
 
+TEST_CASE("a reusable statement is compiled once and never shared while held", "[db]") {
+  ruxx_test::temp_dir dir;
+  connection c(dir / "a.sqlite");
+  c.execute("CREATE TABLE t(x)");
+  const std::string insert = "INSERT INTO t VALUES (?)";
+  const statement* first = nullptr;
+  {
+    auto st = c.reusable(insert);
+    first = st.get();
+    st->bind(1, 7);
+    // Held: asking again gets a statement of its own, so neither resets the other mid-use.
+    auto other = c.reusable(insert);
+    CHECK(other.get() != first);
+    other->bind(1, 8);
+    other->run();
+    st->run();
+  }
+  {
+    // Released: the same compiled statement comes back, reset and with no bindings left.
+    auto again = c.reusable(insert);
+    CHECK(again.get() == first);
+    again->run();  // binds nothing: NULL
+  }
+  auto sel = c.prepare("SELECT group_concat(ifnull(x, 'null'), ',') FROM t");
+  REQUIRE(sel.step());
+  CHECK(sel.column_string(0) == "8,7,null");
+  // Past the limit the connection forgets its statements; a holder's stays valid.
+  auto held = c.reusable(insert);
+  for (std::size_t i = 0; i < connection::reusable_statement_limit; ++i) {
+    c.reusable("SELECT " + std::to_string(i));
+  }
+  held->bind(1, 9);
+  held->run();
+  CHECK(c.reusable(insert).get() != held.get());
+}
+
 TEST_CASE("a second writer waits for the first instead of failing", "[db]") {
   ruxx_test::temp_dir dir;
   connection a(dir / "a.sqlite");

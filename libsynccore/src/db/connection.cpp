@@ -72,6 +72,21 @@ statement connection::prepare(std::string_view sql) {
   return statement(*this, raw);
 }
 
+std::shared_ptr<statement> connection::reusable(std::string_view sql) {
+  const std::string key(sql);
+  if (const auto found = reusable_.find(key); found != reusable_.end()) {
+    if (found->second.use_count() == 1) {
+      found->second->reset();
+      return found->second;
+    }
+    return std::make_shared<statement>(prepare(sql));  // in use: this caller gets its own
+  }
+  if (reusable_.size() >= reusable_statement_limit) reusable_.clear();
+  auto st = std::make_shared<statement>(prepare(sql));
+  reusable_.emplace(key, st);
+  return st;
+}
+
 long long connection::last_insert_rowid() const noexcept {
   return sqlite3_last_insert_rowid(db_.get());
 }

@@ -117,8 +117,8 @@ db::statement& batch_inserter::statement_for(std::size_t rows) {
   cache_key += "#" + std::to_string(rows);
   auto it = statements_.find(cache_key);
   if (it != statements_.end()) {
-    it->second.reset();
-    return it->second;
+    it->second->reset();
+    return *it->second;
   }
   std::string tuple = "(";
   for (std::size_t c = 0; c < columns_.size(); ++c) tuple += c == 0 ? "?" : ", ?";
@@ -136,7 +136,7 @@ db::statement& batch_inserter::statement_for(std::size_t rows) {
   if (!with_id_ || capture_) {
     sql += " RETURNING id, CAST(" + db::quote_identifier(identity_column_) + " AS TEXT)";
   }
-  return statements_.emplace(cache_key, conn_.prepare(sql)).first->second;
+  return *statements_.emplace(cache_key, conn_.reusable(sql)).first->second;
 }
 
 void batch_inserter::bind_row(db::statement& st, int& index, const codec::decoded_row& row) const {

@@ -206,12 +206,12 @@ db::statement& insert_capture::suppress_statement(bool suppress) {
   auto it = suppress_.find(value);
   if (it == suppress_.end()) {
     it = suppress_
-             .emplace(value, conn_.prepare("UPDATE ruxx_sync_capture SET suppress = " +
-                                           std::to_string(value) + " WHERE id = 1"))
+             .emplace(value, conn_.reusable("UPDATE ruxx_sync_capture SET suppress = " +
+                                            std::to_string(value) + " WHERE id = 1"))
              .first;
   }
-  it->second.reset();
-  return it->second;
+  it->second->reset();
+  return *it->second;
 }
 
 insert_capture::trigger_hold::trigger_hold(insert_capture& capture) : capture_(capture) {
@@ -237,10 +237,10 @@ db::statement& insert_capture::record_statement(std::size_t rows) {
       sql += "(?" + std::to_string(2 + 2 * r) + ", ?" + std::to_string(3 + 2 * r) + ")";
     }
     sql += ") AS v, ruxx_sync_capture AS c WHERE c.id = 1";
-    it = record_.emplace(rows, conn_.prepare(sql)).first;
+    it = record_.emplace(rows, conn_.reusable(sql)).first;
   }
-  it->second.reset();
-  return it->second;
+  it->second->reset();
+  return *it->second;
 }
 
 void insert_capture::record(std::span<const std::pair<std::int64_t, std::string>> rows) {

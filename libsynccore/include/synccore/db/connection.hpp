@@ -6,11 +6,13 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 struct sqlite3;
 
@@ -53,6 +55,15 @@ class connection {
   // Compiles one statement. Throws sqlite_error (with the SQL's first line) on a syntax error.
   statement prepare(std::string_view sql);
 
+  // A compiled `sql` that the connection keeps for reuse, across transactions and (for a pooled
+  // connection) requests, reset with its bindings cleared. Compiling the master's 64-row
+  // INSERTs cost a twentieth of a 500-row push. A statement still held by a caller is never
+  // handed out twice: asking again meanwhile compiles a fresh one. At most
+  // `reusable_statement_limit` are kept; past it the connection forgets them all (holders keep
+  // theirs). Throws sqlite_error as prepare.
+  std::shared_ptr<statement> reusable(std::string_view sql);
+  static constexpr std::size_t reusable_statement_limit = 64;
+
   // Returns the rowid of the last successful INSERT on this connection.
   long long last_insert_rowid() const noexcept;
   // Returns the number of rows changed by the last INSERT/UPDATE/DELETE.
@@ -78,6 +89,8 @@ class connection {
   };
   std::unique_ptr<sqlite3, closer> db_;
   std::filesystem::path path_;
+  // Declared after db_: destroyed (finalized) before the handle is closed.
+  std::unordered_map<std::string, std::shared_ptr<statement>> reusable_;
 };
 
 // Quotes an identifier for SQL ("name" with inner quotes doubled). Only ever used on names

@@ -97,7 +97,8 @@ class batch_inserter {
   std::vector<const schema::column_info*> columns_;
   std::set<std::int64_t> ids_;
   std::set<std::string, std::less<>> values_;  // "column\x1fvalue"
-  std::map<std::string, db::statement> statements_;
+  // By column set and row count; compiled once per connection (db::connection::reusable).
+  std::map<std::string, std::shared_ptr<db::statement>> statements_;
   std::unique_ptr<insert_capture> capture_;  // set by capture_own_inserts
 };
 

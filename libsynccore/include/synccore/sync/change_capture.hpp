@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -93,8 +94,8 @@ class insert_capture {
 
   db::connection& conn_;
   std::string table_name_;
-  std::map<int, db::statement> suppress_;
-  std::map<std::size_t, db::statement> record_;
+  std::map<int, std::shared_ptr<db::statement>> suppress_;
+  std::map<std::size_t, std::shared_ptr<db::statement>> record_;
 };
 
 // The value of ruxx_sync_changes.row_key for a row: the identity column's value as text.

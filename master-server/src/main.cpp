@@ -1,6 +1,7 @@
 // master-server: the HTTP(S) sync API over the master database (DESIGN.md sections 3-5).
 // Wiring only: command line and configuration, start-up checks and refusals (exit 2), schema
 // and change capture, then the server until SIGINT/SIGTERM (exit 0).
+#include "capture_watch.hpp"
 #include "connection_pool.hpp"
 #include "sync_routes.hpp"
 
@@ -95,6 +96,9 @@ int main(int argc, char** argv) {
       ("header-timeout", po::value<unsigned>()->default_value(15),
        "seconds a client may take to send its request headers")
       ("log-file", po::value<std::string>(), "also log to this file (size-rotated)")
+      ("capture-check-seconds", po::value<unsigned>()->default_value(30),
+       "how often to check that the change capture triggers survived the app's migrations "
+       "(0: only at start)")
       ("force", "start even when APP_MODE is slave")
       ("help,h", "show this help and exit")
       ("version", "print the version and exit");
@@ -146,12 +150,16 @@ int main(int argc, char** argv) {
     {
       synccore::db::connection setup(settings->db_database);
       const bool created = synccore::schema::ensure_app_tables(setup);
+      const int version_before = synccore::schema::read_sync_schema_version(setup);
       synccore::schema::ensure_sync_tables(setup);
-      // Missing triggers (a new database) or outdated ones (set up by an older ruxx-sync).
-      const auto role = synccore::sync::node_role::master;
-      if (!synccore::sync::missing_capture_triggers(setup, role).empty() ||
-          !synccore::sync::outdated_capture_triggers(setup, role).empty()) {
-        synccore::sync::install_change_capture(setup, role);
+      // Missing triggers (a new database, or a migration that rebuilt a table while the server
+      // was down: then the table's rows are logged again) or outdated ones (an older ruxx-sync).
+      const auto repair = synccore::sync::repair_master_capture(setup, version_before > 0);
+      if (repair.rows_logged > 0) {
+        slog::log_warning("Change capture triggers were missing; reinstalled them and logged the "
+                          "affected tables' rows for every slave",
+                          {{"first_missing", repair.missing.front()},
+                           {"rows_logged", repair.rows_logged}});
       }
       if (created) slog::log_info("Created the app tables in " + settings->db_database.string());
     }
@@ -195,6 +203,8 @@ int main(int argc, char** argv) {
     } catch (const std::exception& e) {
       throw refusal(e.what());
     }
+    const master::capture_watch watch(
+        settings->db_database, std::chrono::seconds(vm["capture-check-seconds"].as<unsigned>()));
     std::cout << "listening on " << endpoint.to_string() << std::endl;
     slog::log_info("master-server " + std::string(synccore::version_string) + " listening on " +
                    endpoint.to_string());

@@ -4,6 +4,7 @@ in the pull stream, idempotent batches, change capture of the app's own writes, 
 
 import json
 import threading
+import time
 import unittest
 import uuid
 
@@ -457,6 +458,54 @@ class RulesTest(MasterTestCase):
         # Nothing new: an empty page and the same cursor.
         rows, deleted, again = self.drain("transactions", cursor)
         self.assertEqual((rows, deleted, again), ([], [], cursor))
+
+
+class MigrationRebuildTest(MasterTestCase):
+    """A Laravel migration that changes a column rebuilds the table in SQLite and drops its
+    capture triggers while the master keeps running. The server's watch notices within its
+    interval, reinstalls them and logs the table's rows, so the writes made meanwhile reach a
+    reader that had already followed the change log."""
+
+    SERVER_ARGS = ("--capture-check-seconds", "1")
+    drain = RulesTest.drain
+
+    def test_writes_made_while_a_migration_dropped_the_triggers_still_reach_the_slaves(self):
+        _, _, cursor = self.drain("users")
+        conn = fixtures.open_db(self.db)
+        try:
+            conn.execute("PRAGMA foreign_keys = OFF")
+            sql = conn.execute("SELECT sql FROM sqlite_schema WHERE name = 'users'").fetchone()[0]
+            conn.execute("BEGIN")
+            conn.execute("CREATE TABLE __temp__users AS SELECT * FROM users")
+            conn.execute("DROP TABLE users")
+            conn.execute(sql)
+            conn.execute("INSERT INTO users SELECT * FROM __temp__users")
+            conn.execute("DROP TABLE __temp__users")
+            conn.execute("CREATE UNIQUE INDEX users_email_unique ON users (email)")
+            conn.execute("UPDATE users SET name = 'Renamed during the migration' WHERE id = 1")
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+        deadline = time.monotonic() + 20
+        rows = []
+        while time.monotonic() < deadline:
+            page, _, next_cursor = self.drain("users", cursor)
+            rows += page
+            cursor = next_cursor
+            if any(r["id"] == 1 and r["name"] == "Renamed during the migration" for r in rows):
+                break
+            time.sleep(0.2)
+        self.assertTrue(any(r["id"] == 1 and r["name"] == "Renamed during the migration"
+                            for r in rows), rows)
+        triggers = fixtures.query(self.db, "SELECT name FROM sqlite_schema WHERE type = "
+                                           "'trigger' AND tbl_name = 'users' ORDER BY name")
+        self.assertEqual([t[0] for t in triggers],
+                         ["ruxx_sync_users_ad", "ruxx_sync_users_ai", "ruxx_sync_users_au"])
+        self.assertIn("Change capture triggers were missing", self.server.stderr_text())
+        # Captured again as usual.
+        fixtures.execute(self.db, "UPDATE users SET name = 'After the repair' WHERE id = 1")
+        page, _, _ = self.drain("users", cursor)
+        self.assertEqual([(r["id"], r["name"]) for r in page], [(1, "After the repair")])
 
 
 class ReplacedMasterTest(MasterTestCase):

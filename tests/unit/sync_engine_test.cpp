@@ -34,6 +34,17 @@ void seed_users(node& n) {
       "(2, 'Cashier', 'c@x', 'h', '2026-11-01 08:00:00', '2026-11-01 08:00:00')");
 }
 
+// A master with two users and a slave that has pulled them.
+struct master_and_slave {
+  ruxx_test::temp_dir dir;
+  node master{dir / "m.sqlite", sync::node_role::master};
+  node slave{dir / "s.sqlite", sync::node_role::slave};
+  master_and_slave() {
+    seed_users(master);
+    pull_all(master, slave, "users");
+  }
+};
+
 }  // namespace
 
 TEST_CASE("rows the agent applies from the master are not captured again", "[sync]") {
@@ -67,6 +78,66 @@ TEST_CASE("a column the app adds later keeps syncing", "[sync]") {
   push_all(slave, master, "transactions", "node-a");
   CHECK(master.real("SELECT discount FROM transactions WHERE transaction_number = "
                     "'TXN-20261124-ADDCOL'") == 12.5);
+}
+
+// A Laravel migration that changes a column rebuilds the table in SQLite (new table, rows
+// copied, old one dropped, new one renamed), and the capture triggers go with the old table.
+TEST_CASE("the master repairs capture after a migration rebuilt a table, losing no write",
+          "[sync]") {
+  master_and_slave nodes;
+  auto& master = nodes.master;
+  auto& slave = nodes.slave;
+  // Whole capture: nothing to repair, nothing logged.
+  auto none = sync::repair_master_capture(master.conn, true);
+  CHECK(none.missing.empty());
+  CHECK(none.rows_logged == 0);
+  // The rebuild, as Laravel's schema builder does it on SQLite.
+  const auto users_sql = master.text("SELECT sql FROM sqlite_schema WHERE name = 'users'");
+  master.conn.execute("PRAGMA foreign_keys = OFF");
+  master.conn.execute("BEGIN");
+  master.conn.execute("CREATE TABLE __temp__users AS SELECT * FROM users");
+  master.conn.execute("DROP TABLE users");
+  master.conn.execute(users_sql);
+  master.conn.execute("INSERT INTO users SELECT * FROM __temp__users");
+  master.conn.execute("DROP TABLE __temp__users");
+  master.conn.execute("COMMIT");
+  master.conn.execute("PRAGMA foreign_keys = ON");
+  CHECK_FALSE(sync::missing_capture_triggers(master.conn, sync::node_role::master).empty());
+  // The app keeps writing: an edit and a new user, neither captured.
+  master.conn.execute("UPDATE users SET name = 'Renamed meanwhile', updated_at = "
+                      "'2026-11-24 12:00:00' WHERE id = 1");
+  master.conn.execute("INSERT INTO users (id, name, email, password, created_at, updated_at) "
+                      "VALUES (3, 'New meanwhile', 'n@x', 'h', '2026-11-24 12:00:00', "
+                      "'2026-11-24 12:00:00')");
+  const auto before = master.scalar("SELECT max(seq) FROM ruxx_sync_changes");
+  auto repair = sync::repair_master_capture(master.conn, true);
+  CHECK(repair.missing.size() == 3);  // ai, au, ad of users
+  CHECK(repair.rows_logged == 3);     // every row of users, as an update by the master's app
+  CHECK(sync::missing_capture_triggers(master.conn, sync::node_role::master).empty());
+  CHECK(master.scalar("SELECT count(*) FROM ruxx_sync_changes WHERE table_name = 'users' AND "
+                      "seq > " + std::to_string(before) + " AND origin = 'local'") == 3);
+  // The slave, which pulled users before, receives both writes.
+  pull_all(master, slave, "users");
+  CHECK(slave.text("SELECT name FROM users WHERE id = 1") == "Renamed meanwhile");
+  CHECK(slave.text("SELECT name FROM users WHERE id = 3") == "New meanwhile");
+  // Capture works again for the app, and a second repair finds nothing to do.
+  master.conn.execute("UPDATE users SET name = 'After' WHERE id = 2");
+  pull_all(master, slave, "users");
+  CHECK(slave.text("SELECT name FROM users WHERE id = 2") == "After");
+  CHECK(sync::repair_master_capture(master.conn, true).missing.empty());
+}
+
+TEST_CASE("a master that never had capture gets triggers without logging its rows", "[sync]") {
+  ruxx_test::temp_dir dir;
+  node master(dir / "m.sqlite", sync::node_role::master);
+  seed_users(master);
+  sync::remove_change_capture(master.conn);
+  master.conn.execute("DELETE FROM ruxx_sync_changes");
+  auto repair = sync::repair_master_capture(master.conn, false);
+  CHECK_FALSE(repair.missing.empty());
+  CHECK(repair.rows_logged == 0);
+  CHECK(master.scalar("SELECT count(*) FROM ruxx_sync_changes") == 0);
+  CHECK(sync::missing_capture_triggers(master.conn, sync::node_role::master).empty());
 }
 
 TEST_CASE("stock deltas of two slaves are both counted and a retried batch only once", "[sync]") {
@@ -143,11 +214,9 @@ TEST_CASE("two slaves creating a user with the same local id get two master rows
 
 TEST_CASE("last writer wins by updated_at; a tie keeps the master's row; losers are logged",
           "[sync]") {
-  ruxx_test::temp_dir dir;
-  node master(dir / "m.sqlite", sync::node_role::master);
-  node slave(dir / "s.sqlite", sync::node_role::slave);
-  seed_users(master);
-  pull_all(master, slave, "users");
+  master_and_slave nodes;
+  auto& master = nodes.master;
+  auto& slave = nodes.slave;
   slave.conn.execute("UPDATE users SET name = 'Slave tie', updated_at = '2026-11-24 10:00:00' "
                      "WHERE id = 1");
   master.conn.execute("UPDATE users SET name = 'Master tie', updated_at = '2026-11-24 10:00:00' "

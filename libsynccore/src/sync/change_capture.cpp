@@ -127,8 +127,10 @@ std::string identity_expression(std::string_view table, std::string_view row_ali
   return "CAST(" + std::string(row_alias) + "." + db::quote_identifier(column) + " AS TEXT)";
 }
 
-void install_change_capture(db::connection& conn, node_role role) {
-  db::transaction tx(conn);
+namespace {
+
+// install_change_capture inside the caller's transaction.
+void replace_triggers(db::connection& conn, node_role role) {
   for (const auto& [name, sql] : existing_triggers(conn)) {
     conn.execute("DROP TRIGGER IF EXISTS " + db::quote_identifier(name));
   }
@@ -136,6 +138,13 @@ void install_change_capture(db::connection& conn, node_role role) {
     if (!conn.has_table(t.name)) continue;
     for (const auto& trigger : triggers_for(t, role)) conn.execute(trigger.sql);
   }
+}
+
+}  // namespace
+
+void install_change_capture(db::connection& conn, node_role role) {
+  db::transaction tx(conn);
+  replace_triggers(conn, role);
   tx.commit();
 }
 
@@ -168,6 +177,32 @@ std::vector<std::string> outdated_capture_triggers(db::connection& conn, node_ro
     }
   }
   return outdated;
+}
+
+capture_repair repair_master_capture(db::connection& conn, bool log_rows) {
+  capture_repair repair;
+  db::transaction tx(conn);
+  repair.missing = missing_capture_triggers(conn, node_role::master);
+  repair.outdated = outdated_capture_triggers(conn, node_role::master);
+  if (repair.missing.empty() && repair.outdated.empty()) return repair;
+  replace_triggers(conn, node_role::master);
+  for (const auto& t : tables::all_tables()) {
+    if (!log_rows || !conn.has_table(t.name)) continue;
+    const bool lacked_row_triggers =
+        std::any_of(repair.missing.begin(), repair.missing.end(), [&](const std::string& name) {
+          return name == trigger_name(t.name, "ai") || name == trigger_name(t.name, "au");
+        });
+    if (!lacked_row_triggers) continue;
+    const std::string table = db::quote_identifier(t.name);
+    auto st = conn.prepare("INSERT OR REPLACE INTO ruxx_sync_changes (table_name, row_id, row_key, "
+                           "op, origin) SELECT ?, id, " + identity_expression(t.name, table) +
+                           ", 'update', 'local' FROM " + table + " ORDER BY id");
+    st.bind(1, t.name);
+    st.run();
+    repair.rows_logged += static_cast<std::size_t>(conn.changes());
+  }
+  tx.commit();
+  return repair;
 }
 
 void remove_change_capture(db::connection& conn) {

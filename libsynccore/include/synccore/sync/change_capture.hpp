@@ -40,6 +40,22 @@ std::vector<std::string> missing_capture_triggers(db::connection& conn, node_rol
 // unlike missing triggers they lost no change.
 std::vector<std::string> outdated_capture_triggers(db::connection& conn, node_role role);
 
+// What repair_master_capture found and did.
+struct capture_repair {
+  std::vector<std::string> missing;   // triggers that were missing (reinstalled)
+  std::vector<std::string> outdated;  // triggers of an older definition (replaced)
+  std::size_t rows_logged = 0;        // rows logged as changes (see below)
+};
+
+// Master: reinstalls missing or outdated capture triggers. A table whose insert or update
+// trigger was missing (a Laravel migration rebuilt it, which drops its triggers) had writes
+// that reached no change log, and nothing tells which: unless `log_rows` is false (a database
+// that never had capture: nothing was ever pulled from its change log), every row of such a
+// table is logged as an update by the master's app, so every slave receives the table again
+// and with it whatever was written meanwhile (a row deleted meanwhile is not recovered: no
+// tombstone exists for it). One transaction. Nothing changes when capture is whole.
+capture_repair repair_master_capture(db::connection& conn, bool log_rows);
+
 // Removes every capture trigger (used by recovery before a bulk load).
 void remove_change_capture(db::connection& conn);
 

@@ -248,11 +248,8 @@ void upgrade(const fs::path& path, synccore::sync::node_role role) {
   synccore::db::connection conn(path);
   synccore::schema::ensure_app_tables(conn);
   synccore::schema::ensure_sync_tables(conn);
-  const bool replace = !synccore::sync::missing_capture_triggers(conn, role).empty() ||
-                       !synccore::sync::outdated_capture_triggers(conn, role).empty();
-  if (replace) synccore::sync::install_change_capture(conn, role);
-  std::cout << "schema_version=" << synccore::schema::read_sync_schema_version(conn)
-            << " triggers_replaced=" << (replace ? 1 : 0) << "\n";
+  synccore::sync::install_change_capture(conn, role);
+  std::cout << "schema_version=" << synccore::schema::read_sync_schema_version(conn) << "\n";
 }
 
 int run(int argc, char** argv) {

@@ -110,16 +110,7 @@ bool batch_inserter::holds_value(std::string_view column, const codec::sql_value
   return values_.find(value_key(column, value)) != values_.end();
 }
 
-db::statement& batch_inserter::statement_for(std::size_t rows) {
-  std::string cache_key = with_id_ ? "id:" : "new:";
-  if (capture_) cache_key += "captured:";
-  for (const auto* column : columns_) cache_key += column->name + "\x1f";
-  cache_key += "#" + std::to_string(rows);
-  auto it = statements_.find(cache_key);
-  if (it != statements_.end()) {
-    it->second->reset();
-    return *it->second;
-  }
+std::shared_ptr<db::statement> batch_inserter::statement_for(std::size_t rows) {
   std::string tuple = "(";
   for (std::size_t c = 0; c < columns_.size(); ++c) tuple += c == 0 ? "?" : ", ?";
   tuple += ")";
@@ -136,7 +127,7 @@ db::statement& batch_inserter::statement_for(std::size_t rows) {
   if (!with_id_ || capture_) {
     sql += " RETURNING id, CAST(" + db::quote_identifier(identity_column_) + " AS TEXT)";
   }
-  return *statements_.emplace(cache_key, conn_.reusable(sql)).first->second;
+  return conn_.reusable(sql);  // compiled once per connection
 }
 
 void batch_inserter::bind_row(db::statement& st, int& index, const codec::decoded_row& row) const {
@@ -148,7 +139,8 @@ void batch_inserter::bind_row(db::statement& st, int& index, const codec::decode
 
 void batch_inserter::write(const std::vector<queued_row>& rows, std::size_t first,
                            std::size_t count) {
-  auto& st = statement_for(count);
+  const auto statement = statement_for(count);
+  auto& st = *statement;
   int index = 1;
   for (std::size_t r = first; r < first + count; ++r) bind_row(st, index, *rows[r].row);
   if (with_id_ && !capture_) {

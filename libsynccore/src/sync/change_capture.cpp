@@ -63,45 +63,43 @@ std::vector<trigger_definition> slave_triggers(const tables::table_descriptor& t
   const std::string pending_insert = "EXISTS (SELECT 1 FROM ruxx_sync_changes WHERE table_name = " +
                                      lit + " AND row_id = OLD.id AND op = 'insert')";
   std::vector<trigger_definition> out;
+  // `event` is what follows AFTER (the table name included), `body` what follows WHEN.
+  auto define = [&](std::string_view suffix, const std::string& event, const std::string& body) {
+    auto name = trigger_name(t.name, suffix);
+    out.push_back({name, "CREATE TRIGGER " + name + " AFTER " + event + " WHEN " + body});
+  };
   // A new local row: pending insert (the master has never seen it).
-  out.push_back({trigger_name(t.name, "ai"),
-                 "CREATE TRIGGER " + trigger_name(t.name, "ai") + " AFTER INSERT ON " + table +
-                     " WHEN " + std::string(not_suppressed) +
-                     " BEGIN INSERT OR REPLACE INTO ruxx_sync_changes (table_name, row_id, "
-                     "row_key, op, origin) VALUES (" + lit + ", NEW.id, " +
-                     identity_expression(t.name, "NEW") + ", 'insert', 'local'); END"});
+  define("ai", "INSERT ON " + table,
+         std::string(not_suppressed) +
+             " BEGIN INSERT OR REPLACE INTO ruxx_sync_changes (table_name, row_id, row_key, op, "
+             "origin) VALUES (" + lit + ", NEW.id, " + identity_expression(t.name, "NEW") +
+             ", 'insert', 'local'); END");
   // An update keeps a pending insert an insert, and remembers the version it started from.
-  out.push_back({trigger_name(t.name, "au"),
-                 "CREATE TRIGGER " + trigger_name(t.name, "au") + " AFTER UPDATE ON " + table +
-                     " WHEN " + std::string(not_suppressed) +
-                     " BEGIN INSERT OR REPLACE INTO ruxx_sync_changes (table_name, row_id, "
-                     "row_key, op, origin, base_updated_at) VALUES (" + lit + ", NEW.id, " +
-                     identity_expression(t.name, "NEW") + ", CASE WHEN " + pending_insert +
-                     " THEN 'insert' ELSE 'update' END, 'local', CASE WHEN " + pending_insert +
-                     " THEN NULL ELSE COALESCE((SELECT base_updated_at FROM ruxx_sync_changes "
-                     "WHERE table_name = " + lit + " AND row_id = OLD.id), OLD.updated_at) END); "
-                     "END"});
+  define("au", "UPDATE ON " + table,
+         std::string(not_suppressed) +
+             " BEGIN INSERT OR REPLACE INTO ruxx_sync_changes (table_name, row_id, row_key, op, "
+             "origin, base_updated_at) VALUES (" + lit + ", NEW.id, " +
+             identity_expression(t.name, "NEW") + ", CASE WHEN " + pending_insert +
+             " THEN 'insert' ELSE 'update' END, 'local', CASE WHEN " + pending_insert +
+             " THEN NULL ELSE COALESCE((SELECT base_updated_at FROM ruxx_sync_changes WHERE "
+             "table_name = " + lit + " AND row_id = OLD.id), OLD.updated_at) END); END");
   // A delete of a row the master never saw is simply forgotten; otherwise it is a tombstone.
-  out.push_back({trigger_name(t.name, "ad"),
-                 "CREATE TRIGGER " + trigger_name(t.name, "ad") + " AFTER DELETE ON " + table +
-                     " WHEN " + std::string(not_suppressed) +
-                     " BEGIN INSERT OR REPLACE INTO ruxx_sync_changes (table_name, row_id, "
-                     "row_key, op, origin) SELECT " + lit + ", OLD.id, " +
-                     identity_expression(t.name, "OLD") + ", 'delete', 'local' WHERE NOT " +
-                     pending_insert + "; DELETE FROM ruxx_sync_changes WHERE table_name = " +
-                     lit + " AND row_id = OLD.id AND op = 'insert'; DELETE FROM "
-                     "ruxx_sync_counter_deltas WHERE table_name = " + lit +
-                     " AND row_id = OLD.id; END"});
+  define("ad", "DELETE ON " + table,
+         std::string(not_suppressed) +
+             " BEGIN INSERT OR REPLACE INTO ruxx_sync_changes (table_name, row_id, row_key, op, "
+             "origin) SELECT " + lit + ", OLD.id, " + identity_expression(t.name, "OLD") +
+             ", 'delete', 'local' WHERE NOT " + pending_insert +
+             "; DELETE FROM ruxx_sync_changes WHERE table_name = " + lit +
+             " AND row_id = OLD.id AND op = 'insert'; DELETE FROM ruxx_sync_counter_deltas WHERE "
+             "table_name = " + lit + " AND row_id = OLD.id; END");
   if (!t.counter_column.empty()) {
     const std::string col = db::quote_identifier(t.counter_column);
-    out.push_back({trigger_name(t.name, "counter"),
-                   "CREATE TRIGGER " + trigger_name(t.name, "counter") + " AFTER UPDATE OF " +
-                       col + " ON " + table + " WHEN " + std::string(not_suppressed) + " AND NEW." +
-                       col + " IS NOT OLD." + col +
-                       " BEGIN INSERT INTO ruxx_sync_counter_deltas (table_name, row_id, column, "
-                       "delta) VALUES (" + lit + ", NEW.id, " + sql_literal(t.counter_column) +
-                       ", NEW." + col + " - OLD." + col + ") ON CONFLICT (table_name, row_id, "
-                       "column) DO UPDATE SET delta = delta + excluded.delta; END"});
+    define("counter", "UPDATE OF " + col + " ON " + table,
+           std::string(not_suppressed) + " AND NEW." + col + " IS NOT OLD." + col +
+               " BEGIN INSERT INTO ruxx_sync_counter_deltas (table_name, row_id, column, delta) "
+               "VALUES (" + lit + ", NEW.id, " + sql_literal(t.counter_column) + ", NEW." + col +
+               " - OLD." + col + ") ON CONFLICT (table_name, row_id, column) DO UPDATE SET "
+               "delta = delta + excluded.delta; END");
   }
   return out;
 }
@@ -236,58 +234,46 @@ insert_capture::insert_capture(db::connection& conn, std::string table_name)
 
 insert_capture::~insert_capture() = default;
 
-db::statement& insert_capture::suppress_statement(bool suppress) {
-  const int value = suppress ? 1 : 0;
-  auto it = suppress_.find(value);
-  if (it == suppress_.end()) {
-    it = suppress_
-             .emplace(value, conn_.reusable("UPDATE ruxx_sync_capture SET suppress = " +
-                                            std::to_string(value) + " WHERE id = 1"))
-             .first;
-  }
-  it->second->reset();
-  return *it->second;
+void insert_capture::set_suppress(bool suppress) {
+  conn_.reusable(suppress ? "UPDATE ruxx_sync_capture SET suppress = 1 WHERE id = 1"
+                          : "UPDATE ruxx_sync_capture SET suppress = 0 WHERE id = 1")
+      ->run();
 }
 
 insert_capture::trigger_hold::trigger_hold(insert_capture& capture) : capture_(capture) {
-  capture_.suppress_statement(true).run();
+  capture_.set_suppress(true);
 }
 
 insert_capture::trigger_hold::~trigger_hold() {
   try {
-    capture_.suppress_statement(false).run();
+    capture_.set_suppress(false);
   } catch (...) {
     // The transaction is failing and will be rolled back; the row keeps its committed default.
   }
 }
 
-db::statement& insert_capture::record_statement(std::size_t rows) {
-  auto it = record_.find(rows);
-  if (it == record_.end()) {
-    std::string sql =
-        "INSERT OR REPLACE INTO ruxx_sync_changes (table_name, row_id, row_key, op, origin) "
-        "SELECT ?1, v.column1, v.column2, 'insert', c.origin FROM (VALUES ";
-    for (std::size_t r = 0; r < rows; ++r) {
-      if (r > 0) sql += ", ";
-      sql += "(?" + std::to_string(2 + 2 * r) + ", ?" + std::to_string(3 + 2 * r) + ")";
-    }
-    sql += ") AS v, ruxx_sync_capture AS c WHERE c.id = 1";
-    it = record_.emplace(rows, conn_.reusable(sql)).first;
+std::shared_ptr<db::statement> insert_capture::record_statement(std::size_t rows) {
+  std::string sql =
+      "INSERT OR REPLACE INTO ruxx_sync_changes (table_name, row_id, row_key, op, origin) "
+      "SELECT ?1, v.column1, v.column2, 'insert', c.origin FROM (VALUES ";
+  for (std::size_t r = 0; r < rows; ++r) {
+    if (r > 0) sql += ", ";
+    sql += "(?" + std::to_string(2 + 2 * r) + ", ?" + std::to_string(3 + 2 * r) + ")";
   }
-  it->second->reset();
-  return *it->second;
+  sql += ") AS v, ruxx_sync_capture AS c WHERE c.id = 1";
+  return conn_.reusable(sql);  // compiled once per connection
 }
 
 void insert_capture::record(std::span<const std::pair<std::int64_t, std::string>> rows) {
   for (std::size_t first = 0; first < rows.size(); first += max_entries_per_statement) {
     const auto count = std::min(max_entries_per_statement, rows.size() - first);
-    auto& st = record_statement(count);
-    st.bind(1, table_name_);
+    const auto st = record_statement(count);
+    st->bind(1, table_name_);
     for (std::size_t r = 0; r < count; ++r) {
       const auto& [id, key] = rows[first + r];
-      st.bind(static_cast<int>(2 + 2 * r), id).bind(static_cast<int>(3 + 2 * r), key);
+      st->bind(static_cast<int>(2 + 2 * r), id).bind(static_cast<int>(3 + 2 * r), key);
     }
-    st.run();
+    st->run();
   }
 }
 

@@ -461,8 +461,8 @@ class push_applier {
   }
 
   // Every lookup goes through `finder_`, which writes the insert batch first when the batch
-  // could hold the row looked for. An identity that was neither in the table when the push
-  // began nor inserted since (see preload_identities) is known to find nothing.
+  // could hold the row looked for. An identity neither preloaded as present nor inserted by
+  // this push (see preload_identities) is known to find nothing.
   std::optional<row_ref> find_by_identity(std::string_view key) {
     if (t_.identity_column != "id" && known_identities_ &&
         known_identities_->find(std::string(key)) == known_identities_->end()) {

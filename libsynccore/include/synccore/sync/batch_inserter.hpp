@@ -17,7 +17,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -80,7 +79,9 @@ class batch_inserter {
   void write_one_by_one(const std::vector<queued_row>& rows, std::size_t first,
                         std::size_t count);
   std::size_t rows_per_statement() const noexcept;
-  db::statement& statement_for(std::size_t rows);
+  // The INSERT of `rows` queued rows of the current column set, from the connection's
+  // reusable statements.
+  std::shared_ptr<db::statement> statement_for(std::size_t rows);
   void bind_row(db::statement& st, int& index, const codec::decoded_row& row) const;
   // True when `row` has the queued rows' columns in their order (compared as the decoder's
   // column pointers: every row comes from decoders over the one table_schema given here).
@@ -97,8 +98,6 @@ class batch_inserter {
   std::vector<const schema::column_info*> columns_;
   std::set<std::int64_t> ids_;
   std::set<std::string, std::less<>> values_;  // "column\x1fvalue"
-  // By column set and row count; compiled once per connection (db::connection::reusable).
-  std::map<std::string, std::shared_ptr<db::statement>> statements_;
   std::unique_ptr<insert_capture> capture_;  // set by capture_own_inserts
 };
 

@@ -9,7 +9,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -105,13 +104,11 @@ class insert_capture {
   void record(std::span<const std::pair<std::int64_t, std::string>> rows);
 
  private:
-  db::statement& suppress_statement(bool suppress);
-  db::statement& record_statement(std::size_t rows);
+  void set_suppress(bool suppress);
+  std::shared_ptr<db::statement> record_statement(std::size_t rows);
 
   db::connection& conn_;
   std::string table_name_;
-  std::map<int, std::shared_ptr<db::statement>> suppress_;
-  std::map<std::size_t, std::shared_ptr<db::statement>> record_;
 };
 
 // The value of ruxx_sync_changes.row_key for a row: the identity column's value as text.

@@ -93,6 +93,8 @@ int main(int argc, char** argv) {
       ("tls-cert", po::value<std::string>(), "PEM certificate chain: serve HTTPS")
       ("tls-key", po::value<std::string>(), "PEM private key for --tls-cert")
       ("max-body-mib", po::value<unsigned>()->default_value(32), "largest request body in MiB")
+      ("max-connections", po::value<unsigned>()->default_value(512),
+       "open connections at most; past it new ones wait until one closes")
       ("header-timeout", po::value<unsigned>()->default_value(15),
        "seconds a client may take to send its request headers")
       ("log-file", po::value<std::string>(), "also log to this file (size-rotated)")
@@ -135,6 +137,9 @@ int main(int argc, char** argv) {
     if (settings->app_mode == synccore::config::app_mode_kind::slave && !vm.count("force")) {
       throw refusal("APP_MODE is slave: refusing to run a master here (use --force to override)");
     }
+    if (vm["max-connections"].as<unsigned>() == 0) {
+      throw refusal("--max-connections must be at least 1");
+    }
     if (vm.count("tls-cert") != vm.count("tls-key")) {
       throw refusal("--tls-cert and --tls-key must be given together");
     }
@@ -172,6 +177,7 @@ int main(int argc, char** argv) {
     options.worker_threads = threads;
     options.io_threads = std::max(1u, vm["io-threads"].as<unsigned>());
     options.body_limit = std::size_t{vm["max-body-mib"].as<unsigned>()} * 1024 * 1024;
+    options.max_connections = vm["max-connections"].as<unsigned>();
     options.header_timeout = std::chrono::seconds(vm["header-timeout"].as<unsigned>());
     if (vm.count("tls-cert")) {
       options.tls = synccore::net::tls_files{vm["tls-cert"].as<std::string>(),

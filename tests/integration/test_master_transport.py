@@ -97,6 +97,11 @@ class RefusalTest(unittest.TestCase):
             self.assertEqual(server.get("/up", key=None).status, 200)
         self.assertEqual(server.proc.returncode, 0)
 
+    def test_zero_max_connections(self):
+        line = self.assertRefused(["--db", self.db, "--max-connections", "0"],
+                                  base_env(SYNC_API_KEY="peerkey"))
+        self.assertIn("--max-connections", line)
+
     def test_bad_listen_address(self):
         self.assertRefused(["--db", self.db, "--listen", "127.0.0.1:99999"],
                            base_env(SYNC_API_KEY="peerkey"))
@@ -234,6 +239,29 @@ class LimitsTest(MasterTestCase):
         finally:
             for s in slow:
                 s.close()
+
+
+class ConnectionLimitTest(MasterTestCase):
+    """A flood of connections that never send a request holds at most --max-connections
+    descriptors; a real request waits in the listen queue and is served once the header
+    deadline has cut the flood, and the server keeps serving afterwards."""
+    SERVER_ARGS = ("--max-connections", "3", "--header-timeout", "2")
+
+    def test_a_request_waits_for_a_free_slot_and_is_served(self):
+        flood = [self.server.raw_socket() for _ in range(3)]
+        try:
+            time.sleep(0.3)  # all three accepted: the limit is reached
+            start = time.monotonic()
+            r = self.server.pull("users")
+            waited = time.monotonic() - start
+            self.assertEqual(r.status, 200)
+            self.assertGreater(waited, 1.0, "served beside three open connections")
+            self.assertLess(waited, 8.0)
+        finally:
+            for s in flood:
+                s.close()
+        self.assertIn("connection limit reached", self.server.stderr_text())
+        self.assertEqual(self.server.pull("users").status, 200)
 
 
 class HttpFeaturesTest(MasterTestCase):

@@ -317,6 +317,35 @@ TEST_CASE("server closes an idle keep-alive connection after idle_timeout", "[ne
   CHECK(std::chrono::steady_clock::now() - start < 2s);
 }
 
+TEST_CASE("at max_connections the server stops accepting until a connection closes",
+          "[net][server]") {
+  server_options o = test_options();
+  o.max_connections = 2;
+  o.header_timeout = 30s;  // the idle connections below must not time out during the test
+  o.idle_timeout = 30s;
+  running_server s(o, echo_handler);
+  auto first = std::make_unique<test_connection>(s.endpoint.port);
+  first->send(make_request(http::verb::get, "/one"));
+  CHECK(first->read().result_int() == 200);
+  test_connection second(s.endpoint.port);
+  second.send(make_request(http::verb::get, "/two"));
+  CHECK(second.read().result_int() == 200);
+  CHECK(s.server.stats().connections_open == 2);
+
+  // The third connects (the kernel's listen queue) but is not served while two are open.
+  test_connection third(s.endpoint.port);
+  third.send(make_request(http::verb::get, "/three"));
+  std::this_thread::sleep_for(400ms);
+  CHECK(s.server.stats().connections_accepted == 2);
+  CHECK(s.server.stats().requests_handled == 2);
+
+  first.reset();  // one closes: the waiting connection is accepted and answered
+  const auto answer = third.read(5000ms);
+  CHECK(answer.result_int() == 200);
+  CHECK(answer.body() == "path=/three");
+  CHECK(s.server.stats().connections_accepted == 3);
+}
+
 TEST_CASE("server decompresses a gzip request body", "[net][server][gzip]") {
   server_options o = test_options();
   o.body_limit = 100000;

@@ -16,6 +16,9 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
+// How often a listener at its connection limit looks whether a connection has closed.
+constexpr std::chrono::milliseconds connection_limit_poll{20};
+
 std::string host_port(const std::string& host, std::uint16_t port) {
   const bool v6 = host.find(':') != std::string::npos;
   return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
@@ -79,6 +82,24 @@ void listener::stop() {
 
 void listener::do_accept() {
   if (!acceptor_.is_open()) return;
+  const auto open_now = ctx_->sessions.size();
+  if (open_now >= ctx_->options.max_connections) {
+    if (!at_connection_limit_) {
+      ctx_->log(log_level::warning,
+                "connection limit reached (" + std::to_string(open_now) +
+                    " open); new connections wait until one closes");
+      at_connection_limit_ = true;
+    }
+    retry_timer_.expires_after(connection_limit_poll);
+    retry_timer_.async_wait([self = shared_from_this()](boost::system::error_code wait_ec) {
+      if (!wait_ec) self->do_accept();
+    });
+    return;
+  }
+  if (at_connection_limit_) {
+    ctx_->log(log_level::info, "below the connection limit again; accepting");
+    at_connection_limit_ = false;
+  }
   acceptor_.async_accept(asio::make_strand(ioc_), boost::beast::bind_front_handler(
                                                       &listener::on_accept, shared_from_this()));
 }

@@ -1,5 +1,6 @@
 // The accept loop of the server: binds and listens synchronously (so errors surface in start()),
-// then accepts asynchronously, giving each connection its own strand and session. Internal.
+// then accepts asynchronously, giving each connection its own strand and session, and pauses
+// accepting while options.max_connections are open. Internal.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -36,6 +37,7 @@ class listener : public std::enable_shared_from_this<listener> {
   boost::asio::ip::tcp::acceptor acceptor_;  // on its own strand
   boost::asio::steady_timer retry_timer_;  // pause after a failed accept (e.g. EMFILE); same strand
   boost::asio::ip::tcp::endpoint local_;
+  bool at_connection_limit_ = false;  // logged once per episode; on the acceptor's strand
 };
 
 }  // namespace synccore::net::detail

@@ -41,6 +41,10 @@ struct server_options {
   // the end of its header; a client still sending headers then (slowloris) is disconnected.
   // Default: 15 s.
   std::chrono::milliseconds header_timeout{std::chrono::seconds(15)};
+  // Open connections at most. At the limit the server stops accepting until one closes: new
+  // connections wait in the kernel's listen queue (their own connect or read deadline
+  // applies) instead of taking file descriptors the database needs. Default: 512.
+  std::size_t max_connections = 512;
   // Time allowed to receive the whole body once the header is in. Default: 300 s.
   std::chrono::milliseconds body_timeout{std::chrono::seconds(300)};
   // Time allowed to send one whole response. Default: 300 s.

@@ -16,6 +16,13 @@
 //   ruxx_bench_db upgrade DB --role master|slave
 //       Brings a cached seed to this build's bookkeeping schema and capture triggers, as the
 //       binaries do when they start, so that no measured run pays a one-time migration.
+//   ruxx_bench_db sync-spread FILE [--pages N] [--rounds N]
+//       What the disk charges for where a checkpoint's pages lie: rewrites N 4 KiB pages of
+//       FILE with their own bytes (the content never changes) and times the fdatasync, once
+//       with the pages spread evenly over the whole file (as 100 edits scattered over a 1M-row
+//       table) and once with the same number of pages packed into the file's first 5N pages
+//       (as the same edits in a 10k-row table), alternated for --rounds rounds (default 9),
+//       each round on other pages. Prints the median milliseconds of each.
 //
 // Output: one line of key=value pairs on stdout (rows=..., seconds=...). Exit 0 on success,
 // 2 on bad usage, 1 on a database error.
@@ -26,6 +33,8 @@
 #include <synccore/sync/change_capture.hpp>
 
 #include <sqlite3.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <array>
 #include <charconv>
@@ -36,6 +45,8 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <algorithm>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -252,9 +263,59 @@ void upgrade(const fs::path& path, synccore::sync::node_role role) {
   std::cout << "schema_version=" << synccore::schema::read_sync_schema_version(conn) << "\n";
 }
 
+// Rewrites the 4 KiB pages `pages` of `fd` with their own bytes, then times fdatasync (ms).
+double rewrite_and_sync(int fd, const std::vector<std::int64_t>& pages) {
+  std::array<char, 4096> page{};
+  for (const auto p : pages) {
+    if (pread(fd, page.data(), page.size(), p * 4096) != static_cast<ssize_t>(page.size()) ||
+        pwrite(fd, page.data(), page.size(), p * 4096) != static_cast<ssize_t>(page.size())) {
+      throw std::runtime_error("cannot rewrite page " + std::to_string(p));
+    }
+  }
+  const auto start = std::chrono::steady_clock::now();
+  if (fdatasync(fd) != 0) throw std::runtime_error("fdatasync failed");
+  return seconds_since(start) * 1000;
+}
+
+void sync_spread(const fs::path& path, std::int64_t pages, std::int64_t rounds) {
+  const std::int64_t file_pages = static_cast<std::int64_t>(fs::file_size(path) / 4096);
+  if (pages < 1 || file_pages < 5 * pages) {
+    throw usage_error("sync-spread needs a file of at least 5 x --pages pages");
+  }
+  const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) throw std::runtime_error("cannot open " + path.string());
+  std::vector<double> spread_ms;
+  std::vector<double> packed_ms;
+  try {
+    for (std::int64_t round = 0; round < rounds; ++round) {
+      std::vector<std::int64_t> spread;
+      std::vector<std::int64_t> packed;
+      for (std::int64_t i = 0; i < pages; ++i) {
+        spread.push_back((i * file_pages) / pages + round % (file_pages / pages));
+        packed.push_back(i * 5 + round % 5);
+      }
+      spread_ms.push_back(rewrite_and_sync(fd, spread));
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      packed_ms.push_back(rewrite_and_sync(fd, packed));
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  ::close(fd);
+  const auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  std::cout << "file_pages=" << file_pages << " pages=" << pages << " rounds=" << rounds
+            << " spread_ms=" << median(spread_ms) << " packed_ms=" << median(packed_ms) << "\n";
+}
+
 int run(int argc, char** argv) {
   std::vector<std::string_view> args(argv + 1, argv + argc);
-  if (args.empty()) throw usage_error("usage: ruxx_bench_db seed DB [...] | bare-insert SRC DST | upgrade DB");
+  if (args.empty()) throw usage_error(
+        "usage: ruxx_bench_db seed DB [...] | bare-insert SRC DST | upgrade DB | sync-spread FILE");
   const auto command = args[0];
   if (command == "seed") {
     if (args.size() < 2) throw usage_error("seed needs a database path");
@@ -291,6 +352,19 @@ int run(int argc, char** argv) {
     }
     upgrade(fs::path(std::string(args[1])), args[3] == "master" ? synccore::sync::node_role::master
                                                                : synccore::sync::node_role::slave);
+    return 0;
+  }
+  if (command == "sync-spread") {
+    if (args.size() < 2) throw usage_error("sync-spread needs a file");
+    std::int64_t pages = 120;
+    std::int64_t rounds = 9;
+    for (std::size_t i = 2; i < args.size(); i += 2) {
+      if (i + 1 >= args.size()) throw usage_error(std::string(args[i]) + " needs a value");
+      if (args[i] == "--pages") pages = parse_count(args[i + 1], args[i]);
+      else if (args[i] == "--rounds") rounds = parse_count(args[i + 1], args[i]);
+      else throw usage_error("unknown option " + std::string(args[i]));
+    }
+    sync_spread(fs::path(std::string(args[1])), pages, std::max<std::int64_t>(rounds, 1));
     return 0;
   }
   throw usage_error("unknown command " + std::string(command));

@@ -26,7 +26,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run_bench import FUTURE, KEY, Bench, Master, copy_db  # noqa: E402
+from run_bench import KEY, Bench, Master, copy_db  # noqa: E402
 
 SIZES = (1000000, 10000)
 
@@ -39,16 +39,6 @@ def binaries(build):
         if os.path.isfile(master) and os.path.isfile(agent):
             return os.path.abspath(master), os.path.abspath(agent)
     sys.exit("ab_incremental: no master-server and slave-agent in %s" % build)
-
-
-def edit(db, ids, text):
-    con = sqlite3.connect(db)
-    try:
-        con.executemany("UPDATE transactions SET notes = ?, updated_at = ? WHERE id = ?",
-                        [(text, FUTURE, i) for i in ids])
-        con.commit()
-    finally:
-        con.close()
 
 
 def sync_once(agent, master, db, env, master_text):
@@ -106,8 +96,8 @@ def main():
             for k in keys:
                 b, n = k
                 mrun, srun = files[k]
-                edit(srun, Bench.edited_ids(n, i + 1, 0), "abi slave %d" % i)
-                edit(mrun, Bench.edited_ids(n, i + 1, 1), "abi master %d" % i)
+                Bench.edit(srun, Bench.edited_ids(n, i + 1, 0), "abi slave %d" % i)
+                Bench.edit(mrun, Bench.edited_ids(n, i + 1, 1), "abi master %d" % i)
                 s = sync_once(builds[b][1], masters[k], srun, slave_env, "abi master %d" % i)
                 if i > 0:
                     samples[k].append(s)

@@ -510,7 +510,9 @@ class Bench:
         self.record("4.recovery_master_cpu_seconds", cpus["master"], "s")
 
     # --- 5: incremental -------------------------------------------------------------------
-    def edit(self, db, ids, text):
+    @staticmethod
+    def edit(db, ids, text):
+        """What the Laravel app would do: set `notes` and a newer `updated_at` on rows `ids`."""
         con = sqlite3.connect(db)
         try:
             con.executemany("UPDATE transactions SET notes = ?, updated_at = ? WHERE id = ?",

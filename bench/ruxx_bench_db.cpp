@@ -41,11 +41,13 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <initializer_list>
 #include <iostream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <algorithm>
+#include <utility>
 #include <thread>
 #include <vector>
 
@@ -312,6 +314,18 @@ void sync_spread(const fs::path& path, std::int64_t pages, std::int64_t rounds) 
             << " spread_ms=" << median(spread_ms) << " packed_ms=" << median(packed_ms) << "\n";
 }
 
+// Reads "--name COUNT" pairs from args[first...] into the counts named in `targets`.
+void parse_counts(const std::vector<std::string_view>& args, std::size_t first,
+                  std::initializer_list<std::pair<std::string_view, std::int64_t*>> targets) {
+  for (std::size_t i = first; i < args.size(); i += 2) {
+    if (i + 1 >= args.size()) throw usage_error(std::string(args[i]) + " needs a value");
+    const auto target = std::find_if(targets.begin(), targets.end(),
+                                     [&](const auto& t) { return t.first == args[i]; });
+    if (target == targets.end()) throw usage_error("unknown option " + std::string(args[i]));
+    *target->second = parse_count(args[i + 1], args[i]);
+  }
+}
+
 int run(int argc, char** argv) {
   std::vector<std::string_view> args(argv + 1, argv + argc);
   if (args.empty()) throw usage_error(
@@ -322,13 +336,9 @@ int run(int argc, char** argv) {
     std::int64_t users = 20;
     std::int64_t transactions = 0;
     std::int64_t inventory = 1;
-    for (std::size_t i = 2; i < args.size(); i += 2) {
-      if (i + 1 >= args.size()) throw usage_error(std::string(args[i]) + " needs a value");
-      if (args[i] == "--users") users = parse_count(args[i + 1], args[i]);
-      else if (args[i] == "--transactions") transactions = parse_count(args[i + 1], args[i]);
-      else if (args[i] == "--inventory") inventory = parse_count(args[i + 1], args[i]);
-      else throw usage_error("unknown option " + std::string(args[i]));
-    }
+    parse_counts(args, 2, {{"--users", &users},
+                           {"--transactions", &transactions},
+                           {"--inventory", &inventory}});
     seed(fs::path(std::string(args[1])), users, transactions, inventory);
     return 0;
   }
@@ -336,12 +346,7 @@ int run(int argc, char** argv) {
     if (args.size() < 3) throw usage_error("bare-insert needs SRC and DST");
     std::int64_t commit_every = 0;
     std::int64_t cache_kib = 0;
-    for (std::size_t i = 3; i < args.size(); i += 2) {
-      if (i + 1 >= args.size()) throw usage_error(std::string(args[i]) + " needs a value");
-      if (args[i] == "--commit-every") commit_every = parse_count(args[i + 1], args[i]);
-      else if (args[i] == "--cache-kib") cache_kib = parse_count(args[i + 1], args[i]);
-      else throw usage_error("unknown option " + std::string(args[i]));
-    }
+    parse_counts(args, 3, {{"--commit-every", &commit_every}, {"--cache-kib", &cache_kib}});
     bare_insert(fs::path(std::string(args[1])), fs::path(std::string(args[2])), commit_every,
                 cache_kib);
     return 0;
@@ -358,12 +363,7 @@ int run(int argc, char** argv) {
     if (args.size() < 2) throw usage_error("sync-spread needs a file");
     std::int64_t pages = 120;
     std::int64_t rounds = 9;
-    for (std::size_t i = 2; i < args.size(); i += 2) {
-      if (i + 1 >= args.size()) throw usage_error(std::string(args[i]) + " needs a value");
-      if (args[i] == "--pages") pages = parse_count(args[i + 1], args[i]);
-      else if (args[i] == "--rounds") rounds = parse_count(args[i + 1], args[i]);
-      else throw usage_error("unknown option " + std::string(args[i]));
-    }
+    parse_counts(args, 2, {{"--pages", &pages}, {"--rounds", &rounds}});
     sync_spread(fs::path(std::string(args[1])), pages, std::max<std::int64_t>(rounds, 1));
     return 0;
   }

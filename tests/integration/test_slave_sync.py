@@ -15,8 +15,8 @@ import time
 import unittest
 
 from support import fixtures
-from support.slave_support import (KEY, SlaveTestCase, add_user, comparable, describe, now_db,
-                                   rows, run_slave, sell, stock)
+from support.slave_support import (KEY, LosingProxy, SlaveTestCase, add_user, comparable,
+                                   describe, now_db, rows, run_slave, sell, stock)
 
 # Columns that never travel to a slave (DESIGN.md section 2 and the table descriptors).
 NEVER_ON_SLAVE = {"users": {"remember_token"}, "company_settings": {"smtp_password"}}
@@ -173,6 +173,26 @@ class SalesTest(SyncTestCase):
         before = fixtures.snapshot(self.mdb, ["transactions", "inventory"])
         self.sync(slave, self.master)
         self.assertEqual(fixtures.snapshot(self.mdb, ["transactions", "inventory"]), before)
+
+    def test_a_plain_run_never_makes_the_master_count_every_table(self):
+        # The protocol probe (GET /api/sync/status) used to make the master count every row of
+        # every table on each sync: a full scan of a 1M-row table every 15 minutes per depot
+        # (docs/PERFORMANCE.md, section 5). Only a recovery asks for the counts (its progress).
+        recovering = self.path("recovering.sqlite")
+        with LosingProxy(self.master.host, self.master.port, lambda *a: False) as proxy:
+            self.sync(recovering, proxy.url)
+            recovery_probes = [t for m, t in proxy.targets if t.startswith("/api/sync/status")]
+        self.assertIn("/api/sync/status", recovery_probes)  # the recovery's count, for its bar
+
+        slave = self.synced_slave("slave.sqlite")
+        sell(slave, "2.0")
+        with LosingProxy(self.master.host, self.master.port, lambda *a: False) as proxy:
+            self.sync(slave, proxy.url, "--job", "all", "--force")
+            probes = [t for m, t in proxy.targets if t.startswith("/api/sync/status")]
+            pushes = [t for m, t in proxy.targets if m == "POST"]
+        self.assertTrue(probes, proxy.targets)
+        self.assertEqual(set(probes), {"/api/sync/status?counts=0"}, proxy.targets)
+        self.assertTrue(pushes, "the sale was pushed through the proxy")
 
     def test_a_master_change_reaches_the_slave(self):
         slave = self.synced_slave("slave.sqlite")

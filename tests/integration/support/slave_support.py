@@ -359,12 +359,14 @@ class LosingProxy:
     """A proxy in front of a real master that forwards every request, one per connection, and
     throws away the master's answer to the requests `lose(method, target, index)` picks (index:
     how many requests with that method and path came before): the master applied the request,
-    the slave never hears of it. Counts requests per (method, path)."""
+    the slave never hears of it. Counts requests per (method, path) and keeps every (method,
+    target) in `targets`, in order."""
 
     def __init__(self, host, port, lose):
         self.upstream = (host, port)
         self.lose = lose
         self.seen = {}
+        self.targets = []
         self.lost = []
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -395,6 +397,7 @@ class LosingProxy:
             with self.lock:
                 index = self.seen.get((method, path), 0)
                 self.seen[(method, path)] = index + 1
+                self.targets.append((method, target))
             kept = [l for l in lines[1:] if not l.lower().startswith(b"connection:")]
             upstream_head = b"\r\n".join([lines[0]] + kept + [b"Connection: close"])
             up = socket.create_connection(self.upstream, timeout=30)

@@ -7,10 +7,13 @@ rows at the slave and 100 at the master (through SQLite, as the Laravel app woul
 fresh `slave-agent --once` and checks its summary. Prints each median and the 1M / 10k ratio
 (ratio of medians and median of the pairwise ratios) per build. `--gap S` idles S seconds after
 every sync, as production does between syncs (and so that background work of one run is not
-charged to the next). Run `run_bench.py --only 5` once first: it seeds the files.
+charged to the next). `--pattern recent` changes the newest rows instead of rows spread over
+the whole table: 100 new sales at the slave and 100 at the master each run, as a depot's day
+looks (the default, `scattered`, is scenario 6: edits of old rows spread over the table). Run
+`run_bench.py --only 5` once first: it seeds the files.
 
     python3 bench/ab_incremental.py BUILD_DIR [OTHER_BUILD_DIR] [--runs 40] [--gap 0]
-        [--work /tmp/ruxx-bench] [--json FILE]
+        [--pattern scattered|recent] [--work /tmp/ruxx-bench] [--json FILE]
 
 A build directory is a CMake build tree (master-server/master-server, slave-agent/slave-agent)
 or a directory holding both binaries.
@@ -26,7 +29,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run_bench import KEY, Bench, Master, copy_db  # noqa: E402
+from run_bench import FUTURE, KEY, Bench, Master, copy_db  # noqa: E402
 
 SIZES = (1000000, 10000)
 
@@ -39,6 +42,21 @@ def binaries(build):
         if os.path.isfile(master) and os.path.isfile(agent):
             return os.path.abspath(master), os.path.abspath(agent)
     sys.exit("ab_incremental: no master-server and slave-agent in %s" % build)
+
+
+def sell(db, count, prefix, notes):
+    """What the Laravel app does for `count` new sales: one INSERT each, newest rows last."""
+    con = sqlite3.connect(db)
+    try:
+        con.executemany(
+            "INSERT INTO transactions (transaction_number, cashier_id, quantity_kg, price_per_kg, "
+            "total_amount, customer_name, customer_phone, notes, status, created_at, updated_at, "
+            "payment_type) VALUES (?, 1, 12.5, 850.5, 10631.25, 'Walk-in', NULL, ?, "
+            "'completed', ?, ?, 'cash')",
+            [("%s-%03d" % (prefix, k), notes, FUTURE, FUTURE) for k in range(count)])
+        con.commit()
+    finally:
+        con.close()
 
 
 def sync_once(agent, master, db, env, master_text):
@@ -64,6 +82,7 @@ def main():
     p.add_argument("builds", nargs="+")
     p.add_argument("--runs", type=int, default=40)
     p.add_argument("--gap", type=float, default=0.0, help="seconds idle after every sync")
+    p.add_argument("--pattern", choices=("scattered", "recent"), default="scattered")
     p.add_argument("--work", default="/tmp/ruxx-bench")
     p.add_argument("--json", help="write the samples here")
     args = p.parse_args()
@@ -96,8 +115,12 @@ def main():
             for k in keys:
                 b, n = k
                 mrun, srun = files[k]
-                Bench.edit(srun, Bench.edited_ids(n, i + 1, 0), "abi slave %d" % i)
-                Bench.edit(mrun, Bench.edited_ids(n, i + 1, 1), "abi master %d" % i)
+                if args.pattern == "recent":
+                    sell(srun, 100, "ABI-S-%d" % i, "abi slave %d" % i)
+                    sell(mrun, 100, "ABI-M-%d" % i, "abi master %d" % i)
+                else:
+                    Bench.edit(srun, Bench.edited_ids(n, i + 1, 0), "abi slave %d" % i)
+                    Bench.edit(mrun, Bench.edited_ids(n, i + 1, 1), "abi master %d" % i)
                 s = sync_once(builds[b][1], masters[k], srun, slave_env, "abi master %d" % i)
                 if i > 0:
                     samples[k].append(s)
@@ -110,15 +133,17 @@ def main():
     for b in builds:
         big, small = samples[b, SIZES[0]], samples[b, SIZES[1]]
         entry = {"binaries": builds[b], "runs": args.runs, "gap_seconds": args.gap,
+                 "pattern": args.pattern,
                  "big_seconds": big, "small_seconds": small,
                  "big_median": statistics.median(big), "small_median": statistics.median(small),
                  "ratio_of_medians": statistics.median(big) / statistics.median(small),
                  "pairwise_ratio": statistics.median([x / y for x, y in zip(big, small)]),
                  "loadavg_1min_at_end": os.getloadavg()[0]}
         report[b] = entry
-        print("%s: 1M %.1f ms, 10k %.1f ms, ratio %.3f, pairwise %.3f (n=%d, gap %.1f s)" %
+        print("%s: 1M %.1f ms, 10k %.1f ms, ratio %.3f, pairwise %.3f (n=%d, gap %.1f s, %s)" %
               (b, entry["big_median"] * 1000, entry["small_median"] * 1000,
-               entry["ratio_of_medians"], entry["pairwise_ratio"], args.runs, args.gap))
+               entry["ratio_of_medians"], entry["pairwise_ratio"], args.runs, args.gap,
+               args.pattern))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(report, f, indent=1)

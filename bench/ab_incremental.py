@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Scenario 6 (steady-state incremental sync) for one or two builds, run for run.
+"""Scenario 6 (steady-state incremental sync), or 5 (cold), for one or two builds, run for run.
 
 For each build and each size (1M and 10k transactions) one master keeps running over its own
 copy of the seeded files; each round, for every (build, size) in turn, the driver edits 100 new
@@ -9,11 +9,16 @@ fresh `slave-agent --once` and checks its summary. Prints each median and the 1M
 every sync, as production does between syncs (and so that background work of one run is not
 charged to the next). `--pattern recent` changes the newest rows instead of rows spread over
 the whole table: 100 new sales at the slave and 100 at the master each run, as a depot's day
-looks (the default, `scattered`, is scenario 6: edits of old rows spread over the table). Run
+looks (the default, `scattered`, is scenario 6: edits of old rows spread over the table);
+`scattered-same-length` edits the same spread rows but only their `updated_at`, so no row
+grows and no page splits (a diagnostic: what the spread costs without the splits). `--cold`
+measures scenario 5 instead: fresh copies of both files and a freshly started master for every
+run, the same rows edited each time. Run
 `run_bench.py --only 5` once first: it seeds the files.
 
     python3 bench/ab_incremental.py BUILD_DIR [OTHER_BUILD_DIR] [--runs 40] [--gap 0]
-        [--pattern scattered|recent] [--work /tmp/ruxx-bench] [--json FILE]
+        [--pattern scattered|recent|scattered-same-length] [--cold] [--work /tmp/ruxx-bench]
+        [--json FILE]
 
 A build directory is a CMake build tree (master-server/master-server, slave-agent/slave-agent)
 or a directory holding both binaries.
@@ -59,7 +64,35 @@ def sell(db, count, prefix, notes):
         con.close()
 
 
-def sync_once(agent, master, db, env, master_text):
+def restamp(db, ids, stamp):
+    """`updated_at` only: every row keeps its length."""
+    con = sqlite3.connect(db)
+    try:
+        con.executemany("UPDATE transactions SET updated_at = ? WHERE id = ?",
+                        [(stamp, i) for i in ids])
+        con.commit()
+    finally:
+        con.close()
+
+
+def make_changes(pattern, srun, mrun, n, run, rows_of):
+    """The app's changes before run `run` (rows of edit round `rows_of`); returns the check
+    (SQL condition, value) that finds the master's 100 changes at the slave afterwards."""
+    if pattern == "recent":
+        sell(srun, 100, "ABI-S-%d" % run, "abi slave %d" % run)
+        sell(mrun, 100, "ABI-M-%d" % run, "abi master %d" % run)
+        return "notes = ?", "abi master %d" % run
+    if pattern == "scattered-same-length":
+        minute = "%02d:%02d:00" % (run // 60 % 24, run % 60)
+        restamp(srun, Bench.edited_ids(n, rows_of, 0), "2030-06-02 " + minute)
+        restamp(mrun, Bench.edited_ids(n, rows_of, 1), "2030-06-03 " + minute)
+        return "updated_at = ?", "2030-06-03 " + minute
+    Bench.edit(srun, Bench.edited_ids(n, rows_of, 0), "abi slave %d" % run)
+    Bench.edit(mrun, Bench.edited_ids(n, rows_of, 1), "abi master %d" % run)
+    return "notes = ?", "abi master %d" % run
+
+
+def sync_once(agent, master, db, env, check_sql, check_value):
     start = time.perf_counter()
     r = subprocess.run([agent, "--once", "--db", db, "--master-url", master.url()], env=env,
                        capture_output=True, text=True, timeout=120)
@@ -69,8 +102,8 @@ def sync_once(agent, master, db, env, master_text):
         sys.exit("ab_incremental: sync failed (exit %d): %s%s" % (r.returncode, r.stdout,
                                                                   r.stderr[-2000:]))
     con = sqlite3.connect(db)
-    got = con.execute("SELECT count(*) FROM transactions WHERE notes = ?",
-                      (master_text,)).fetchone()[0]
+    got = con.execute("SELECT count(*) FROM transactions WHERE " + check_sql,
+                      (check_value,)).fetchone()[0]
     con.close()
     if got != 100:
         sys.exit("ab_incremental: the slave holds %d of the master's 100 edits" % got)
@@ -82,7 +115,10 @@ def main():
     p.add_argument("builds", nargs="+")
     p.add_argument("--runs", type=int, default=40)
     p.add_argument("--gap", type=float, default=0.0, help="seconds idle after every sync")
-    p.add_argument("--pattern", choices=("scattered", "recent"), default="scattered")
+    p.add_argument("--pattern", choices=("scattered", "recent", "scattered-same-length"),
+                   default="scattered")
+    p.add_argument("--cold", action="store_true",
+                   help="scenario 5 instead: fresh copies and a fresh master for every run")
     p.add_argument("--work", default="/tmp/ruxx-bench")
     p.add_argument("--json", help="write the samples here")
     args = p.parse_args()
@@ -100,28 +136,43 @@ def main():
     slave_env = dict(os.environ, SYNC_API_KEY=KEY, APP_MODE="slave", SYNC_NODE_ID="bench-slave")
     slave_env.pop("DB_DATABASE", None)
     samples = {k: [] for k in keys}
+
+    def fresh_files(b, n):
+        mrun = os.path.join(work, "abi_%s_master_%d.db" % (b, n))
+        srun = os.path.join(work, "abi_%s_slave_%d.db" % (b, n))
+        copy_db(os.path.join(work, "master_%d.db" % n), mrun)
+        copy_db(os.path.join(work, "slave_%d.db" % n), srun)
+        files[b, n] = (mrun, srun)
+
+    def start_master(b, n):
+        return Master(builds[b][0], files[b, n][0],
+                      os.path.join(work, "abi_%s_master_%d.log" % (b, n)))
+
     try:
-        for b, n in keys:
-            mrun = os.path.join(work, "abi_%s_master_%d.db" % (b, n))
-            srun = os.path.join(work, "abi_%s_slave_%d.db" % (b, n))
-            copy_db(os.path.join(work, "master_%d.db" % n), mrun)
-            copy_db(os.path.join(work, "slave_%d.db" % n), srun)
-            files[b, n] = (mrun, srun)
-        os.sync()
-        for b, n in keys:
-            masters[b, n] = Master(builds[b][0], files[b, n][0],
-                                   os.path.join(work, "abi_%s_master_%d.log" % (b, n)))
+        if not args.cold:
+            for b, n in keys:
+                fresh_files(b, n)
+            os.sync()
+            for b, n in keys:
+                masters[b, n] = start_master(b, n)
         for i in range(args.runs + 1):  # the first round warms up and is not counted
             for k in keys:
                 b, n = k
+                if args.cold:
+                    fresh_files(b, n)
                 mrun, srun = files[k]
-                if args.pattern == "recent":
-                    sell(srun, 100, "ABI-S-%d" % i, "abi slave %d" % i)
-                    sell(mrun, 100, "ABI-M-%d" % i, "abi master %d" % i)
-                else:
-                    Bench.edit(srun, Bench.edited_ids(n, i + 1, 0), "abi slave %d" % i)
-                    Bench.edit(mrun, Bench.edited_ids(n, i + 1, 1), "abi master %d" % i)
-                s = sync_once(builds[b][1], masters[k], srun, slave_env, "abi master %d" % i)
+                # Cold runs edit the same rows of fresh copies each time (as scenario 5);
+                # steady runs edit rows no earlier run touched.
+                rows_of = 0 if args.cold else i + 1
+                check = make_changes(args.pattern, srun, mrun, n, i, rows_of)
+                if args.cold:
+                    os.sync()
+                    masters[k] = start_master(b, n)
+                try:
+                    s = sync_once(builds[b][1], masters[k], srun, slave_env, *check)
+                finally:
+                    if args.cold:
+                        masters.pop(k).stop()
                 if i > 0:
                     samples[k].append(s)
                 if args.gap > 0:
@@ -133,17 +184,17 @@ def main():
     for b in builds:
         big, small = samples[b, SIZES[0]], samples[b, SIZES[1]]
         entry = {"binaries": builds[b], "runs": args.runs, "gap_seconds": args.gap,
-                 "pattern": args.pattern,
+                 "pattern": args.pattern, "cold": args.cold,
                  "big_seconds": big, "small_seconds": small,
                  "big_median": statistics.median(big), "small_median": statistics.median(small),
                  "ratio_of_medians": statistics.median(big) / statistics.median(small),
                  "pairwise_ratio": statistics.median([x / y for x, y in zip(big, small)]),
                  "loadavg_1min_at_end": os.getloadavg()[0]}
         report[b] = entry
-        print("%s: 1M %.1f ms, 10k %.1f ms, ratio %.3f, pairwise %.3f (n=%d, gap %.1f s, %s)" %
+        print("%s: 1M %.1f ms, 10k %.1f ms, ratio %.3f, pairwise %.3f (n=%d, gap %.1f s, %s%s)" %
               (b, entry["big_median"] * 1000, entry["small_median"] * 1000,
                entry["ratio_of_medians"], entry["pairwise_ratio"], args.runs, args.gap,
-               args.pattern))
+               args.pattern, ", cold" if args.cold else ""))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(report, f, indent=1)

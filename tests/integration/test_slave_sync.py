@@ -7,6 +7,7 @@ writing during a sync loses nothing. Every write to a database is made with sqli
 Laravel app makes it."""
 
 import glob
+import json
 import os
 import random
 import re
@@ -344,6 +345,30 @@ class ConflictTest(SyncTestCase):
     def conflicts(self, table):
         return fixtures.rows_as_dicts(self.mdb, "SELECT * FROM ruxx_sync_conflicts WHERE "
                                       "table_name = ? ORDER BY id", (table,))
+
+    def test_sales_during_a_master_price_change_are_no_conflict_a_depot_price_edit_is(self):
+        # The depot sells (stock and updated_at change) while the master changes the price:
+        # the depot never edited the price, so nothing of its lost. Once it edits the price
+        # itself, that edit loses to the master's row and is logged, and its sales still count.
+        start = stock(self.mdb)
+        sell(self.slave, "4.0")
+        fixtures.execute(self.mdb, "UPDATE inventory SET price_per_kg = 905.00, updated_at = ? "
+                                   "WHERE id = 1", (now_db(),))
+        result = self.sync(self.slave, self.master)
+        self.assertRegex(result.stdout, r"(?m)^inventory\s+1\s+0\s+\d+\s+0\s+0\s", result.stdout)
+        self.assertEqual(self.conflicts("inventory"), [])
+        self.assertAlmostEqual(stock(self.mdb), start - 4.0)
+        self.assertEqual(rows(self.slave, "inventory")[0]["price_per_kg"], 905.0)
+
+        fixtures.execute(self.slave, "UPDATE inventory SET price_per_kg = 999.00, updated_at = ? "
+                                     "WHERE id = 1", (now_db(),))
+        sell(self.slave, "1.5")
+        self.sync(self.slave, self.master)
+        lost = self.conflicts("inventory")
+        self.assertEqual(len(lost), 1, lost)
+        self.assertEqual(float(json.loads(lost[0]["losing_row"])["price_per_kg"]), 999.0)
+        self.assertAlmostEqual(stock(self.mdb), start - 5.5)
+        self.assertEqual(rows(self.slave, "inventory")[0]["price_per_kg"], 905.0)
 
     def test_the_newer_slave_edit_wins_and_the_master_version_is_logged(self):
         fixtures.execute(self.slave, "UPDATE transactions SET notes = 'slave edit', updated_at = "

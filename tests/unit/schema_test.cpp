@@ -259,8 +259,10 @@ TEST_CASE("bookkeeping tables are installed once and versioned", "[schema]") {
   connection c(dir / "a.sqlite");
   CHECK(schema::read_sync_schema_version(c) == 0);
   schema::ensure_sync_tables(c);
-  CHECK(schema::latest_sync_schema_version() == 2);
-  CHECK(schema::read_sync_schema_version(c) == 2);
+  CHECK(schema::latest_sync_schema_version() == 3);
+  CHECK(schema::read_sync_schema_version(c) == 3);
+  CHECK(count(c, "SELECT count(*) FROM pragma_table_info('ruxx_sync_changes') WHERE name = "
+                 "'content_changed' AND dflt_value = '1' AND \"notnull\" = 1") == 1);
   for (const char* t :
        {"ruxx_sync_meta", "ruxx_sync_capture", "ruxx_sync_changes", "ruxx_sync_counter_deltas",
         "ruxx_sync_conflicts", "ruxx_sync_cursors", "ruxx_sync_outbox", "ruxx_sync_nodes",
@@ -376,7 +378,7 @@ TEST_CASE("version 2 rebuilds the change log with its rows, seq high-water mark 
   const auto triggers_before = trigger_sql();
 
   schema::ensure_sync_tables(c);
-  CHECK(schema::read_sync_schema_version(c) == 2);
+  CHECK(schema::read_sync_schema_version(c) == schema::latest_sync_schema_version());
   CHECK(entries() == before);
   CHECK(trigger_sql() == triggers_before);
   CHECK(synccore::sync::missing_capture_triggers(c, synccore::sync::node_role::slave).empty());
@@ -394,6 +396,18 @@ TEST_CASE("version 2 rebuilds the change log with its rows, seq high-water mark 
   auto check = c.prepare("PRAGMA integrity_check");
   REQUIRE(check.step());
   CHECK(check.column_string(0) == "ok");
+}
+
+TEST_CASE("version 3 marks the pending changes it finds as content changes", "[schema]") {
+  ruxx_test::temp_dir dir;
+  connection c(dir / "a.sqlite");
+  schema::ensure_app_tables(c);
+  schema::ensure_sync_tables(c, schema::sync_migrations().first(2));
+  c.execute("INSERT INTO ruxx_sync_changes (table_name, row_id, row_key, op) VALUES "
+            "('inventory', 1, '1', 'update')");
+  schema::ensure_sync_tables(c);
+  CHECK(schema::read_sync_schema_version(c) == 3);
+  CHECK(count(c, "SELECT content_changed FROM ruxx_sync_changes WHERE row_id = 1") == 1);
 }
 
 // A master set up by an older ruxx-sync has an insert trigger without the WHEN that lets a push

@@ -173,6 +173,66 @@ TEST_CASE("stock deltas of two slaves are both counted and a retried batch only 
   CHECK(a.scalar("SELECT count(*) FROM ruxx_sync_counter_deltas") == 0);
 }
 
+TEST_CASE("a sale during a master price change is no conflict; a depot's price edit still is",
+          "[sync]") {
+  ruxx_test::temp_dir dir;
+  node master(dir / "m.sqlite", sync::node_role::master);
+  node slave(dir / "s.sqlite", sync::node_role::slave);
+  master.conn.execute("INSERT INTO inventory (id, current_stock, price_per_kg, created_at, "
+                      "updated_at) VALUES (1, 1000, 850, '2026-11-01 08:00:00', "
+                      "'2026-11-01 08:00:00')");
+  pull_all(master, slave, "inventory");
+  const auto content_changed = [&] {
+    return slave.scalar("SELECT content_changed FROM ruxx_sync_changes WHERE table_name = "
+                        "'inventory' AND row_id = 1");
+  };
+  const auto conflicts = [&] {
+    return master.scalar("SELECT count(*) FROM ruxx_sync_conflicts WHERE table_name = "
+                         "'inventory'");
+  };
+
+  // The app's sale: stock and updated_at only.
+  slave.conn.execute("UPDATE inventory SET current_stock = current_stock - 12.5, updated_at = "
+                     "'2026-11-24 09:00:00' WHERE id = 1");
+  CHECK(content_changed() == 0);
+  master.conn.execute("UPDATE inventory SET price_per_kg = 860, updated_at = "
+                      "'2026-11-24 09:05:00' WHERE id = 1");
+  push_all(slave, master, "inventory", "node-a");
+  CHECK(conflicts() == 0);
+  CHECK(master.real("SELECT current_stock FROM inventory WHERE id = 1") == Approx(987.5));
+  CHECK(master.real("SELECT price_per_kg FROM inventory WHERE id = 1") == Approx(860));
+  pull_all(master, slave, "inventory");
+  CHECK(slave.real("SELECT price_per_kg FROM inventory WHERE id = 1") == Approx(860));
+
+  // The depot edits the price, then sells: the edit stays recorded across the sale, travels in
+  // full, loses to the master's row and is logged; the stock is counted either way.
+  slave.conn.execute("UPDATE inventory SET price_per_kg = 900, updated_at = "
+                     "'2026-11-24 10:00:00' WHERE id = 1");
+  CHECK(content_changed() == 1);
+  slave.conn.execute("UPDATE inventory SET current_stock = current_stock - 2.5, updated_at = "
+                     "'2026-11-24 10:01:00' WHERE id = 1");
+  CHECK(content_changed() == 1);
+  push_all(slave, master, "inventory", "node-a");
+  CHECK(conflicts() == 1);
+  CHECK(master.real("SELECT current_stock FROM inventory WHERE id = 1") == Approx(985));
+  CHECK(master.real("SELECT price_per_kg FROM inventory WHERE id = 1") == Approx(860));
+
+  // After that push the next sale is a sale again.
+  slave.conn.execute("UPDATE inventory SET current_stock = current_stock - 1, updated_at = "
+                     "'2026-11-24 11:00:00' WHERE id = 1");
+  CHECK(content_changed() == 0);
+
+  SECTION("a sale-only row the master no longer has travels in full and is stored again") {
+    // A master restored from a backup older than the row: no row, no tombstone.
+    master.conn.execute("DELETE FROM inventory");
+    master.conn.execute("DELETE FROM ruxx_sync_changes");
+    const auto answer = push_all(slave, master, "inventory", "node-a");
+    INFO(json::serialize(answer));
+    CHECK(master.scalar("SELECT count(*) FROM inventory WHERE id = 1 AND price_per_kg = 900") ==
+          1);
+  }
+}
+
 TEST_CASE("two slaves creating a user with the same local id get two master rows", "[sync]") {
   ruxx_test::temp_dir dir;
   node master(dir / "m.sqlite", sync::node_role::master);

@@ -120,9 +120,19 @@ void apply_v2(db::connection& conn) {
   for (const auto& sql : triggers) conn.execute(sql);
 }
 
-constexpr std::array<sync_migration, 2> migrations{{
+// Version 3: whether a slave's pending change touched more than a counter column. A pending
+// inventory change made only by sales is pushed as its stock delta alone, so a price the master
+// changed meanwhile is not reported as the depot's losing version. Entries that exist already
+// count as content changes (what every change was before).
+void apply_v3(db::connection& conn) {
+  conn.execute(
+      "ALTER TABLE ruxx_sync_changes ADD COLUMN content_changed INTEGER NOT NULL DEFAULT 1");
+}
+
+constexpr std::array<sync_migration, 3> migrations{{
     {1, "bookkeeping tables of schema/sync_tables.sql", &apply_v1},
     {2, "ruxx_sync_changes.op checked by comparisons instead of an IN list", &apply_v2},
+    {3, "ruxx_sync_changes.content_changed: counter-only changes pushed as deltas", &apply_v3},
 }};
 
 void check_migrations(std::span<const sync_migration> list) {

@@ -304,6 +304,9 @@ class push_applier {
       st.run();
       changed = true;
     }
+    // A sale-only change carries the master's other values as the slave last saw them: a
+    // price the master changed since is not the depot's losing edit.
+    if (row.meta.counter_only) return {changed ? "applied" : "unchanged", existing.id, {}};
     const bool v2 = !row.meta.op.empty();
     const bool same = v2 ? same_content(conn_, table_, existing.id, row.decoded,
                                         {t_.counter_column, "updated_at", "created_at"})

@@ -137,12 +137,13 @@ std::optional<push_batch> next_push_batch(db::connection& conn, const time::app_
   const auto table = schema::read_table_schema(conn, t.name);
   auto st = conn.prepare(
       "SELECT c.seq AS ruxx_seq, c.op AS ruxx_op, c.row_key AS ruxx_key, c.base_updated_at AS "
-      "ruxx_base, d.delta AS ruxx_delta, t.* FROM ruxx_sync_changes c LEFT JOIN " +
+      "ruxx_base, d.delta AS ruxx_delta, c.content_changed AS ruxx_content, t.* FROM "
+      "ruxx_sync_changes c LEFT JOIN " +
       db::quote_identifier(t.name) + " t ON t.id = c.row_id LEFT JOIN ruxx_sync_counter_deltas "
       "d ON d.table_name = c.table_name AND d.row_id = c.row_id WHERE c.table_name = ? ORDER BY "
       "c.seq LIMIT ?");
   st.bind(1, t.name).bind(2, static_cast<std::int64_t>(limit));
-  constexpr int first_row_column = 5;
+  constexpr int first_row_column = 6;
   std::vector<std::pair<const schema::foreign_key*, int>> fk_columns;
   int id_column = -1;
   for (int i = first_row_column; i < st.column_count(); ++i) {
@@ -185,6 +186,9 @@ std::optional<push_batch> next_push_batch(db::connection& conn, const time::app_
     }
     if (!t.counter_column.empty() && !st.is_null(4) && st.column_double(4) != 0.0) {
       m["deltas"] = json::object{{t.counter_column, number_text(st.column_double(4))}};
+    }
+    if (!t.counter_column.empty() && st.column_text(1) == "update" && st.column_int64(5) == 0) {
+      m["counter_only"] = true;
     }
     meta.push_back(std::move(m));
     batch.max_seq = st.column_int64(0);

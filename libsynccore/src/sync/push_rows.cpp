@@ -185,6 +185,13 @@ bool push_rows::decode_one(std::size_t i, std::vector<input_error>& errors) {
       }
       row.meta.base_updated_at = zone_.to_db(*parsed);
     }
+    if (const auto* only = mo->if_contains("counter_only"); only && !only->is_null()) {
+      if (!only->is_bool()) {
+        errors.push_back({"meta." + std::to_string(i) + ".counter_only", "must be true or false"});
+        return false;
+      }
+      row.meta.counter_only = only->get_bool();
+    }
     if (const auto* deltas = mo->if_contains("deltas"); deltas && !deltas->is_null()) {
       const auto* d = deltas->if_object();
       if (!d) {

@@ -29,6 +29,9 @@ struct row_meta {
   std::string op;  // "insert", "update" or empty (version 1)
   std::optional<std::string> base_updated_at;  // database text
   std::vector<std::pair<std::string, double>> deltas;
+  // The slave changed nothing but the counter column since it last saw the master's row (a
+  // sale): the row's other values are not its edits, so differing ones are no conflict.
+  bool counter_only = false;
 };
 
 struct pending_row {

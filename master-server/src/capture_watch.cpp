@@ -23,6 +23,20 @@ std::int64_t schema_version(synccore::db::connection& conn) {
 
 }  // namespace
 
+void log_capture_repair(const synccore::sync::capture_repair& repair, bool had_capture) {
+  if (had_capture && !repair.missing.empty()) {
+    synccore::log::log_warning(
+        "Change capture triggers were missing (a migration rebuilt a table?); reinstalled them "
+        "and logged the affected tables' rows for every slave",
+        {{"first_missing", repair.missing.front()},
+         {"missing", repair.missing.size()},
+         {"rows_logged", repair.rows_logged}});
+  } else if (had_capture && !repair.outdated.empty()) {
+    synccore::log::log_info("Replaced outdated change capture triggers",
+                            {{"outdated", repair.outdated.size()}});
+  }
+}
+
 capture_watch::capture_watch(std::filesystem::path database, std::chrono::milliseconds interval)
     : database_(std::move(database)), interval_(interval) {
   if (interval_.count() > 0) thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
@@ -53,17 +67,7 @@ void capture_watch::run(std::stop_token stop) {
       const auto repair = synccore::sync::repair_master_capture(*conn, true);
       // The repair itself changes the schema: remember the version after it.
       checked_version = schema_version(*conn);
-      if (!repair.missing.empty()) {
-        synccore::log::log_warning(
-            "Change capture triggers were missing (a migration rebuilt a table?); reinstalled "
-            "them and logged the affected tables' rows for every slave",
-            {{"first_missing", repair.missing.front()},
-             {"missing", repair.missing.size()},
-             {"rows_logged", repair.rows_logged}});
-      } else if (!repair.outdated.empty()) {
-        synccore::log::log_info("Replaced outdated change capture triggers",
-                                {{"outdated", repair.outdated.size()}});
-      }
+      log_capture_repair(repair, true);
     } catch (const synccore::db::sqlite_error& e) {
       // Busy for longer than the timeout, or the file is gone: try again at the next tick.
       synccore::log::log_warning("Could not check the change capture triggers",

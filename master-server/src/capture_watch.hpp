@@ -6,11 +6,19 @@
 // table that lost them logged again so every slave receives what was written meanwhile).
 #pragma once
 
+#include <synccore/sync/change_capture.hpp>
+
 #include <chrono>
 #include <filesystem>
 #include <thread>
 
 namespace master {
+
+// Logs what sync::repair_master_capture did, at start or from the watch: a warning when
+// triggers were missing on a database that had capture before (`had_capture`: the affected
+// tables' rows were logged again), a note when outdated ones were replaced; nothing for a
+// database getting capture for the first time or one whose capture was whole.
+void log_capture_repair(const synccore::sync::capture_repair& repair, bool had_capture);
 
 class capture_watch {
  public:

@@ -159,13 +159,9 @@ int main(int argc, char** argv) {
       synccore::schema::ensure_sync_tables(setup);
       // Missing triggers (a new database, or a migration that rebuilt a table while the server
       // was down: then the table's rows are logged again) or outdated ones (an older ruxx-sync).
-      const auto repair = synccore::sync::repair_master_capture(setup, version_before > 0);
-      if (repair.rows_logged > 0) {
-        slog::log_warning("Change capture triggers were missing; reinstalled them and logged the "
-                          "affected tables' rows for every slave",
-                          {{"first_missing", repair.missing.front()},
-                           {"rows_logged", repair.rows_logged}});
-      }
+      const bool had_capture = version_before > 0;
+      master::log_capture_repair(synccore::sync::repair_master_capture(setup, had_capture),
+                                 had_capture);
       if (created) slog::log_info("Created the app tables in " + settings->db_database.string());
     }
     const unsigned threads = std::max(1u, vm["threads"].as<unsigned>());

@@ -97,16 +97,14 @@ std::vector<trigger_definition> slave_triggers(db::connection& conn,
   std::string content_column;
   std::string content_value;
   if (!t.counter_column.empty()) {
-    content_value = "CASE WHEN " + pending_insert + " THEN 1 ELSE (COALESCE((SELECT "
-                    "content_changed FROM ruxx_sync_changes WHERE table_name = " + lit +
-                    " AND row_id = OLD.id), 0)";
+    std::string changed = "COALESCE((SELECT content_changed FROM ruxx_sync_changes WHERE "
+                          "table_name = " + lit + " AND row_id = OLD.id), 0)";
     for (const auto& column : content_columns(conn, t)) {
       const auto quoted = db::quote_identifier(column);
-      content_value += " OR OLD." + quoted + " IS NOT NEW." + quoted;
+      changed += " OR OLD." + quoted + " IS NOT NEW." + quoted;
     }
-    content_value += ") END";
     content_column = ", content_changed";
-    content_value = ", " + content_value;
+    content_value = ", CASE WHEN " + pending_insert + " THEN 1 ELSE (" + changed + ") END";
   }
   define("au", "UPDATE ON " + table,
          std::string(not_suppressed) +

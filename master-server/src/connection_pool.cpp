@@ -2,9 +2,11 @@
 
 namespace master {
 
-connection_pool::connection_pool(const std::filesystem::path& path, std::size_t size) {
+connection_pool::connection_pool(const std::filesystem::path& path, std::size_t size,
+                                 synccore::db::wal_checkpointer& checkpointer) {
   for (std::size_t i = 0; i < std::max<std::size_t>(size, 1); ++i) {
     free_.push_back(std::make_unique<synccore::db::connection>(path));
+    checkpointer.attach(*free_.back());
   }
 }
 

@@ -1,9 +1,11 @@
 // A fixed set of SQLite connections to the master database, one lent to each handler call
 // (handlers run on several worker threads; a connection is used by one thread at a time).
 // WAL lets the readers run beside the one writer; writers queue on SQLite's busy timeout.
+// Their commits leave the WAL checkpoints to a db::wal_checkpointer, not to the request.
 #pragma once
 
 #include <synccore/db/connection.hpp>
+#include <synccore/db/wal_checkpointer.hpp>
 
 #include <condition_variable>
 #include <filesystem>
@@ -15,8 +17,10 @@ namespace master {
 
 class connection_pool {
  public:
-  // Opens `size` connections to `path`. Throws db::sqlite_error when the file cannot be opened.
-  connection_pool(const std::filesystem::path& path, std::size_t size);
+  // Opens `size` connections to `path`, attached to `checkpointer` (which must outlive the
+  // pool). Throws db::sqlite_error when the file cannot be opened.
+  connection_pool(const std::filesystem::path& path, std::size_t size,
+                  synccore::db::wal_checkpointer& checkpointer);
 
   // A borrowed connection, returned to the pool when the lease dies.
   class lease {

@@ -8,6 +8,7 @@
 #include <synccore/config/settings.hpp>
 #include <synccore/db/connection.hpp>
 #include <synccore/db/sqlite_error.hpp>
+#include <synccore/db/wal_checkpointer.hpp>
 #include <synccore/log/logger.hpp>
 #include <synccore/net/http_server.hpp>
 #include <synccore/schema/schema_installer.hpp>
@@ -165,7 +166,9 @@ int main(int argc, char** argv) {
       if (created) slog::log_info("Created the app tables in " + settings->db_database.string());
     }
     const unsigned threads = std::max(1u, vm["threads"].as<unsigned>());
-    master::connection_pool pool(settings->db_database, threads);
+    // Declared before the pool: its connections' commits report to it until they close.
+    synccore::db::wal_checkpointer checkpointer(settings->db_database);
+    master::connection_pool pool(settings->db_database, threads, checkpointer);
     master::sync_routes routes(pool, zone, {settings->api_key});
     synccore::net::server_options options;
     options.host = host;

@@ -241,6 +241,30 @@ class LimitsTest(MasterTestCase):
                 s.close()
 
 
+class WalCheckpointTest(MasterTestCase):
+    """The master's commits leave WAL checkpoints to a background thread
+    (db::wal_checkpointer, unit-tested in tests/unit); here: that thread is wired in and does
+    copy a push's pages into the database file while the master idles, so the WAL does not
+    grow until the inline backstop (64 MiB)."""
+
+    def test_a_big_push_reaches_the_database_file_with_no_further_request(self):
+        before = os.path.getsize(self.db)
+        rows = txn_rows("WAL", 6000, notes="w" * 200)
+        r = self.server.post("/api/sync/push",
+                             json.dumps({"table": "transactions", "data": rows}).encode())
+        self.assertEqual(self.assertJsonResponse(r, 200)["synced_count"], 6000)
+        # About 3 MiB of pages in the WAL (under SQLite's 1000-page autocheckpoint, so only
+        # the idle rule copies them), at least 2 MiB of them new rows.
+        deadline = time.monotonic() + 15
+        while os.path.getsize(self.db) < before + 2 * 1024 * 1024:
+            if time.monotonic() > deadline:
+                self.fail("the WAL was not checkpointed: database file %d bytes, WAL %d bytes"
+                          % (os.path.getsize(self.db), os.path.getsize(self.db + "-wal")))
+            time.sleep(0.05)
+        self.assertEqual(count_rows(self.db, "transactions", "transaction_number LIKE ?",
+                                    ("TXN-20261124-WAL%",)), 6000)
+
+
 class ConnectionLimitTest(MasterTestCase):
     """A flood of connections that never send a request holds at most --max-connections
     descriptors; a real request waits in the listen queue and is served once the header

@@ -27,10 +27,12 @@ void log_capture_repair(const synccore::sync::capture_repair& repair, bool had_c
   if (had_capture && !repair.missing.empty()) {
     synccore::log::log_warning(
         "Change capture triggers were missing (a migration rebuilt a table?); reinstalled them "
-        "and logged the affected tables' rows for every slave",
+        "and logged the affected tables' rows, and the rows found deleted meanwhile, for every "
+        "slave",
         {{"first_missing", repair.missing.front()},
          {"missing", repair.missing.size()},
-         {"rows_logged", repair.rows_logged}});
+         {"rows_logged", repair.rows_logged},
+         {"deletes_logged", repair.tombstones_logged}});
   } else if (had_capture && !repair.outdated.empty()) {
     synccore::log::log_info("Replaced outdated change capture triggers",
                             {{"outdated", repair.outdated.size()}});

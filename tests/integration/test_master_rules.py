@@ -470,7 +470,12 @@ class MigrationRebuildTest(MasterTestCase):
     drain = RulesTest.drain
 
     def test_writes_made_while_a_migration_dropped_the_triggers_still_reach_the_slaves(self):
-        _, _, cursor = self.drain("users")
+        # A user the app adds (captured), which the app deletes again during the migration.
+        fixtures.execute(self.db, "INSERT INTO users (id, name, email, password, created_at, "
+                                  "updated_at) VALUES (77, 'Temp', 'temp@x', 'h', "
+                                  "'2026-11-24 10:00:00', '2026-11-24 10:00:00')")
+        rows, _, cursor = self.drain("users")
+        self.assertIn(77, [r["id"] for r in rows])
         conn = fixtures.open_db(self.db)
         try:
             conn.execute("PRAGMA foreign_keys = OFF")
@@ -483,20 +488,25 @@ class MigrationRebuildTest(MasterTestCase):
             conn.execute("DROP TABLE __temp__users")
             conn.execute("CREATE UNIQUE INDEX users_email_unique ON users (email)")
             conn.execute("UPDATE users SET name = 'Renamed during the migration' WHERE id = 1")
+            conn.execute("DELETE FROM users WHERE id = 77")
             conn.execute("COMMIT")
         finally:
             conn.close()
         deadline = time.monotonic() + 20
-        rows = []
+        rows, deleted = [], []
         while time.monotonic() < deadline:
-            page, _, next_cursor = self.drain("users", cursor)
+            page, gone, next_cursor = self.drain("users", cursor)
             rows += page
+            deleted += gone
             cursor = next_cursor
             if any(r["id"] == 1 and r["name"] == "Renamed during the migration" for r in rows):
                 break
             time.sleep(0.2)
         self.assertTrue(any(r["id"] == 1 and r["name"] == "Renamed during the migration"
                             for r in rows), rows)
+        # The delete made meanwhile travels too, in the same repair.
+        self.assertNotIn(77, [r["id"] for r in rows])
+        self.assertIn("77", deleted)  # a user's identity is its id
         triggers = fixtures.query(self.db, "SELECT name FROM sqlite_schema WHERE type = "
                                            "'trigger' AND tbl_name = 'users' ORDER BY name")
         self.assertEqual([t[0] for t in triggers],

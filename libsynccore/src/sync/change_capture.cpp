@@ -219,18 +219,33 @@ capture_repair repair_master_capture(db::connection& conn, bool log_rows) {
   replace_triggers(conn, node_role::master);
   for (const auto& t : tables::all_tables()) {
     if (!log_rows || !conn.has_table(t.name)) continue;
-    const bool lacked_row_triggers =
-        std::any_of(repair.missing.begin(), repair.missing.end(), [&](const std::string& name) {
-          return name == trigger_name(t.name, "ai") || name == trigger_name(t.name, "au");
-        });
-    if (!lacked_row_triggers) continue;
+    const auto lacked = [&](std::string_view suffix) {
+      return std::find(repair.missing.begin(), repair.missing.end(),
+                       trigger_name(t.name, suffix)) != repair.missing.end();
+    };
     const std::string table = db::quote_identifier(t.name);
-    auto st = conn.prepare("INSERT OR REPLACE INTO ruxx_sync_changes (table_name, row_id, row_key, "
-                           "op, origin) SELECT ?, id, " + identity_expression(t.name, table) +
-                           ", 'update', 'local' FROM " + table + " ORDER BY id");
-    st.bind(1, t.name);
-    st.run();
-    repair.rows_logged += static_cast<std::size_t>(conn.changes());
+    if (lacked("ai") || lacked("au")) {
+      auto st = conn.prepare("INSERT OR REPLACE INTO ruxx_sync_changes (table_name, row_id, "
+                             "row_key, op, origin) SELECT ?, id, " +
+                             identity_expression(t.name, table) + ", 'update', 'local' FROM " +
+                             table + " ORDER BY id");
+      st.bind(1, t.name);
+      st.run();
+      repair.rows_logged += static_cast<std::size_t>(conn.changes());
+    }
+    if (lacked("ad")) {
+      // A row the log names as present (every delete captured turns its entry into a
+      // tombstone) that is gone was deleted while the trigger was missing: its tombstone now.
+      // The identity is the one logged with the row's last captured change.
+      auto st = conn.prepare(
+          "INSERT OR REPLACE INTO ruxx_sync_changes (table_name, row_id, row_key, op, origin) "
+          "SELECT c.table_name, c.row_id, c.row_key, 'delete', 'local' FROM ruxx_sync_changes c "
+          "WHERE c.table_name = ? AND c.op <> 'delete' AND NOT EXISTS (SELECT 1 FROM " + table +
+          " r WHERE r.id = c.row_id) ORDER BY c.row_id");
+      st.bind(1, t.name);
+      st.run();
+      repair.tombstones_logged += static_cast<std::size_t>(conn.changes());
+    }
   }
   tx.commit();
   return repair;

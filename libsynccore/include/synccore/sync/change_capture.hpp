@@ -44,6 +44,7 @@ struct capture_repair {
   std::vector<std::string> missing;   // triggers that were missing (reinstalled)
   std::vector<std::string> outdated;  // triggers of an older definition (replaced)
   std::size_t rows_logged = 0;        // rows logged as changes (see below)
+  std::size_t tombstones_logged = 0;  // rows found deleted meanwhile, logged as deletes
 };
 
 // Master: reinstalls missing or outdated capture triggers. A table whose insert or update
@@ -51,8 +52,11 @@ struct capture_repair {
 // that reached no change log, and nothing tells which: unless `log_rows` is false (a database
 // that never had capture: nothing was ever pulled from its change log), every row of such a
 // table is logged as an update by the master's app, so every slave receives the table again
-// and with it whatever was written meanwhile (a row deleted meanwhile is not recovered: no
-// tombstone exists for it). One transaction. Nothing changes when capture is whole.
+// and with it whatever was written meanwhile. A table whose delete trigger was missing gets a
+// tombstone for every row the change log names as present that no longer exists (deleted
+// meanwhile), so the slaves delete it too; a row that was never in the change log (it predates
+// ruxx-sync and was never changed since) leaves no trace when deleted so, and stays at the
+// slaves. One transaction. Nothing changes when capture is whole.
 capture_repair repair_master_capture(db::connection& conn, bool log_rows);
 
 // Removes every capture trigger (used by recovery before a bulk load).

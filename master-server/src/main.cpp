@@ -166,6 +166,15 @@ int main(int argc, char** argv) {
       if (created) slog::log_info("Created the app tables in " + settings->db_database.string());
     }
     const unsigned threads = std::max(1u, vm["threads"].as<unsigned>());
+    // SIGINT/SIGTERM are blocked before any thread of ours exists (the checkpointer's, the
+    // server's, the capture watch's: they inherit the mask) and taken with sigwait() below, so
+    // a signal sent as soon as `listening on` is printed waits as pending instead of killing
+    // the process with the default action (exit -15, no graceful stop).
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
     // Declared before the pool: its connections' commits report to it until they close.
     synccore::db::wal_checkpointer checkpointer(settings->db_database);
     master::connection_pool pool(settings->db_database, threads, checkpointer);
@@ -193,15 +202,6 @@ int main(int argc, char** argv) {
     synccore::net::http_server server(options, [&](const synccore::net::http_request& request) {
       return routes.handle(request);
     });
-    // SIGINT/SIGTERM are blocked before the server's threads exist (they inherit the mask) and
-    // taken with sigwait() below, so a signal sent as soon as `listening on` is printed waits
-    // as pending instead of killing the process with the default action (exit -15, no
-    // graceful stop).
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
     synccore::net::listen_endpoint endpoint;
     try {
       endpoint = server.start();

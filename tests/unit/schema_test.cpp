@@ -259,14 +259,14 @@ TEST_CASE("bookkeeping tables are installed once and versioned", "[schema]") {
   connection c(dir / "a.sqlite");
   CHECK(schema::read_sync_schema_version(c) == 0);
   schema::ensure_sync_tables(c);
-  CHECK(schema::latest_sync_schema_version() == 3);
-  CHECK(schema::read_sync_schema_version(c) == 3);
+  CHECK(schema::latest_sync_schema_version() == 4);
+  CHECK(schema::read_sync_schema_version(c) == 4);
   CHECK(count(c, "SELECT count(*) FROM pragma_table_info('ruxx_sync_changes') WHERE name = "
                  "'content_changed' AND dflt_value = '1' AND \"notnull\" = 1") == 1);
   for (const char* t :
        {"ruxx_sync_meta", "ruxx_sync_capture", "ruxx_sync_changes", "ruxx_sync_counter_deltas",
         "ruxx_sync_conflicts", "ruxx_sync_cursors", "ruxx_sync_outbox", "ruxx_sync_nodes",
-        "ruxx_sync_batches", "ruxx_sync_id_map"}) {
+        "ruxx_sync_batches", "ruxx_sync_id_map", "ruxx_sync_base_content"}) {
     INFO(t);
     CHECK(c.has_table(t));
   }
@@ -398,16 +398,36 @@ TEST_CASE("version 2 rebuilds the change log with its rows, seq high-water mark 
   CHECK(check.column_string(0) == "ok");
 }
 
+namespace {
+// An app database with the bookkeeping tables at `version` and one pending inventory update.
+void at_version_with_a_pending_change(connection& c, std::size_t version) {
+  schema::ensure_app_tables(c);
+  schema::ensure_sync_tables(c, schema::sync_migrations().first(version));
+  c.execute("INSERT INTO ruxx_sync_changes (table_name, row_id, row_key, op) VALUES "
+            "('inventory', 1, '1', 'update')");
+}
+}  // namespace
+
 TEST_CASE("version 3 marks the pending changes it finds as content changes", "[schema]") {
   ruxx_test::temp_dir dir;
   connection c(dir / "a.sqlite");
-  schema::ensure_app_tables(c);
-  schema::ensure_sync_tables(c, schema::sync_migrations().first(2));
-  c.execute("INSERT INTO ruxx_sync_changes (table_name, row_id, row_key, op) VALUES "
-            "('inventory', 1, '1', 'update')");
-  schema::ensure_sync_tables(c);
+  at_version_with_a_pending_change(c, 2);
+  schema::ensure_sync_tables(c, schema::sync_migrations().first(3));
   CHECK(schema::read_sync_schema_version(c) == 3);
   CHECK(count(c, "SELECT content_changed FROM ruxx_sync_changes WHERE row_id = 1") == 1);
+}
+
+TEST_CASE("version 4 adds the base contents and keeps the change log as it is", "[schema]") {
+  ruxx_test::temp_dir dir;
+  connection c(dir / "a.sqlite");
+  at_version_with_a_pending_change(c, 3);
+  CHECK_FALSE(c.has_table("ruxx_sync_base_content"));
+  schema::ensure_sync_tables(c);
+  CHECK(schema::read_sync_schema_version(c) == 4);
+  CHECK(c.has_table("ruxx_sync_base_content"));
+  CHECK(count(c, "SELECT count(*) FROM ruxx_sync_changes WHERE row_id = 1 AND op = 'update'") ==
+        1);
+  CHECK(count(c, "SELECT count(*) FROM ruxx_sync_base_content") == 0);
 }
 
 // A master set up by an older ruxx-sync has an insert trigger without the WHEN that lets a push

@@ -129,10 +129,23 @@ void apply_v3(db::connection& conn) {
       "ALTER TABLE ruxx_sync_changes ADD COLUMN content_changed INTEGER NOT NULL DEFAULT 1");
 }
 
-constexpr std::array<sync_migration, 3> migrations{{
+// Version 4: the slave's base content per row of a table with a counter column
+// (sync/base_content.hpp), which replaces the capture trigger that named every inventory column
+// to fill content_changed (SQLite then refused the app's migrations dropping one of them).
+// content_changed stays, unused: rebuilding the change log only to drop it would gain nothing.
+void apply_v4(db::connection& conn) {
+  conn.execute(
+      "CREATE TABLE IF NOT EXISTS ruxx_sync_base_content ("
+      "table_name TEXT NOT NULL, row_id INTEGER NOT NULL, content TEXT NOT NULL, "
+      "PRIMARY KEY (table_name, row_id)) WITHOUT ROWID");
+}
+
+constexpr std::array<sync_migration, 4> migrations{{
     {1, "bookkeeping tables of schema/sync_tables.sql", &apply_v1},
     {2, "ruxx_sync_changes.op checked by comparisons instead of an IN list", &apply_v2},
     {3, "ruxx_sync_changes.content_changed: counter-only changes pushed as deltas", &apply_v3},
+    {4, "ruxx_sync_base_content: counter-only changes told without naming columns in triggers",
+     &apply_v4},
 }};
 
 void check_migrations(std::span<const sync_migration> list) {

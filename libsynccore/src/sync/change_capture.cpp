@@ -57,23 +57,7 @@ std::vector<trigger_definition> master_triggers(const tables::table_descriptor& 
   return out;
 }
 
-// The columns of `t` whose local change is more than a sale's: every column but the id, the
-// counter column and the two timestamps, as the database has them now (the app may add some).
-std::vector<std::string> content_columns(db::connection& conn, const tables::table_descriptor& t) {
-  std::vector<std::string> out;
-  auto st = conn.prepare("SELECT name FROM pragma_table_info(?) ORDER BY cid");
-  st.bind(1, t.name);
-  while (st.step()) {
-    const auto name = st.column_string(0);
-    if (name != "id" && name != t.counter_column && name != "updated_at" && name != "created_at") {
-      out.push_back(name);
-    }
-  }
-  return out;
-}
-
-std::vector<trigger_definition> slave_triggers(db::connection& conn,
-                                               const tables::table_descriptor& t) {
+std::vector<trigger_definition> slave_triggers(const tables::table_descriptor& t) {
   const std::string table = db::quote_identifier(t.name);
   const std::string lit = sql_literal(t.name);
   const std::string pending_insert = "EXISTS (SELECT 1 FROM ruxx_sync_changes WHERE table_name = " +
@@ -90,31 +74,18 @@ std::vector<trigger_definition> slave_triggers(db::connection& conn,
              " BEGIN INSERT OR REPLACE INTO ruxx_sync_changes (table_name, row_id, row_key, op, "
              "origin) VALUES (" + lit + ", NEW.id, " + identity_expression(t.name, "NEW") +
              ", 'insert', 'local'); END");
-  // An update keeps a pending insert an insert, and remembers the version it started from. On
-  // a table with a counter column it also remembers whether any other column changed since the
-  // last push (a sale changes only the counter and updated_at): if none did, the push sends the
-  // counter's delta alone.
-  std::string content_column;
-  std::string content_value;
-  if (!t.counter_column.empty()) {
-    std::string changed = "COALESCE((SELECT content_changed FROM ruxx_sync_changes WHERE "
-                          "table_name = " + lit + " AND row_id = OLD.id), 0)";
-    for (const auto& column : content_columns(conn, t)) {
-      const auto quoted = db::quote_identifier(column);
-      changed += " OR OLD." + quoted + " IS NOT NEW." + quoted;
-    }
-    content_column = ", content_changed";
-    content_value = ", CASE WHEN " + pending_insert + " THEN 1 ELSE (" + changed + ") END";
-  }
+  // An update keeps a pending insert an insert, and remembers the version it started from.
+  // The trigger names no column beyond the id, the identity and `updated_at`: SQLite refuses an
+  // ALTER TABLE ... DROP COLUMN of any column a trigger names, and the app's migrations must
+  // keep working (whether a change touched more than the counter is told by base_content.hpp).
   define("au", "UPDATE ON " + table,
          std::string(not_suppressed) +
              " BEGIN INSERT OR REPLACE INTO ruxx_sync_changes (table_name, row_id, row_key, op, "
-             "origin, base_updated_at" + content_column + ") VALUES (" + lit + ", NEW.id, " +
+             "origin, base_updated_at) VALUES (" + lit + ", NEW.id, " +
              identity_expression(t.name, "NEW") + ", CASE WHEN " + pending_insert +
              " THEN 'insert' ELSE 'update' END, 'local', CASE WHEN " + pending_insert +
              " THEN NULL ELSE COALESCE((SELECT base_updated_at FROM ruxx_sync_changes WHERE "
-             "table_name = " + lit + " AND row_id = OLD.id), OLD.updated_at) END" +
-             content_value + "); END");
+             "table_name = " + lit + " AND row_id = OLD.id), OLD.updated_at) END); END");
   // A delete of a row the master never saw is simply forgotten; otherwise it is a tombstone.
   define("ad", "DELETE ON " + table,
          std::string(not_suppressed) +
@@ -136,9 +107,8 @@ std::vector<trigger_definition> slave_triggers(db::connection& conn,
   return out;
 }
 
-std::vector<trigger_definition> triggers_for(db::connection& conn, const tables::table_descriptor& t,
-                                             node_role role) {
-  return role == node_role::master ? master_triggers(t) : slave_triggers(conn, t);
+std::vector<trigger_definition> triggers_for(const tables::table_descriptor& t, node_role role) {
+  return role == node_role::master ? master_triggers(t) : slave_triggers(t);
 }
 
 // Every ruxx-sync trigger in the database: name -> its CREATE statement.
@@ -167,7 +137,7 @@ void replace_triggers(db::connection& conn, node_role role) {
   }
   for (const auto& t : tables::all_tables()) {
     if (!conn.has_table(t.name)) continue;
-    for (const auto& trigger : triggers_for(conn, t, role)) conn.execute(trigger.sql);
+    for (const auto& trigger : triggers_for(t, role)) conn.execute(trigger.sql);
   }
 }
 
@@ -183,7 +153,7 @@ std::vector<std::string> missing_capture_triggers(db::connection& conn, node_rol
   const auto present = existing_triggers(conn);
   std::vector<std::string> missing;
   for (const auto& t : tables::all_tables()) {
-    for (auto& trigger : triggers_for(conn, t, role)) {
+    for (auto& trigger : triggers_for(t, role)) {
       if (!present.contains(trigger.name)) missing.push_back(std::move(trigger.name));
     }
   }
@@ -200,7 +170,7 @@ std::vector<std::string> outdated_capture_triggers(db::connection& conn, node_ro
   const auto present = existing_triggers(conn);
   std::vector<std::string> outdated;
   for (const auto& t : tables::all_tables()) {
-    for (auto& trigger : triggers_for(conn, t, role)) {
+    for (auto& trigger : triggers_for(t, role)) {
       const auto found = present.find(trigger.name);
       if (found != present.end() && found->second != trigger.sql) {
         outdated.push_back(std::move(trigger.name));

@@ -8,6 +8,7 @@
 #include <synccore/sync/pull_apply.hpp>
 #include <synccore/sync/renumber.hpp>
 #include <synccore/sync/row_lookup.hpp>
+#include <synccore/sync/base_content.hpp>
 #include <synccore/sync/row_writer.hpp>
 #include <synccore/sync/slave_state.hpp>
 #include <synccore/tables/table_descriptor.hpp>
@@ -242,6 +243,7 @@ pull_apply_stats apply_pull_page(db::connection& conn, const time::app_zone& zon
       stmts.forget_local_changes(local->id);
       ++stats.deleted;
     }
+    if (!t.counter_column.empty()) refresh_base_content(conn, t);
     if (cursor) save_cursor(conn, t.name, *cursor);
     touch_sync_log(conn, t.name, now_db);
   } catch (const batch_row_failure& failure) {
@@ -271,6 +273,7 @@ std::size_t finish_full_replace(db::connection& conn, const tables::table_descri
       stmts.forget_local_changes(id);
       ++removed;
     }
+    if (!t.counter_column.empty()) refresh_base_content(conn, t);
   }
   tx.commit();
   return removed;

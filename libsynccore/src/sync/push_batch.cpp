@@ -4,6 +4,7 @@
 #include <synccore/db/transaction.hpp>
 #include <synccore/schema/table_schema.hpp>
 #include <synccore/sync/change_capture.hpp>
+#include <synccore/sync/base_content.hpp>
 #include <synccore/sync/push_batch.hpp>
 #include <synccore/sync/renumber.hpp>
 #include <synccore/sync/slave_state.hpp>
@@ -135,13 +136,19 @@ std::optional<push_batch> next_push_batch(db::connection& conn, const time::app_
   }
   db::transaction tx(conn);  // a consistent view, and the outbox row in the same step
   const auto table = schema::read_table_schema(conn, t.name);
+  // ruxx_same: the row still has the content the master last sent (only a counter changed).
+  const bool counted = !t.counter_column.empty();
   auto st = conn.prepare(
       "SELECT c.seq AS ruxx_seq, c.op AS ruxx_op, c.row_key AS ruxx_key, c.base_updated_at AS "
-      "ruxx_base, d.delta AS ruxx_delta, c.content_changed AS ruxx_content, t.* FROM "
-      "ruxx_sync_changes c LEFT JOIN " +
-      db::quote_identifier(t.name) + " t ON t.id = c.row_id LEFT JOIN ruxx_sync_counter_deltas "
-      "d ON d.table_name = c.table_name AND d.row_id = c.row_id WHERE c.table_name = ? ORDER BY "
-      "c.seq LIMIT ?");
+      "ruxx_base, d.delta AS ruxx_delta, " +
+      (counted ? "b.content IS " + content_expression(conn, t, "t") : std::string("0")) +
+      " AS ruxx_same, t.* FROM ruxx_sync_changes c LEFT JOIN " + db::quote_identifier(t.name) +
+      " t ON t.id = c.row_id LEFT JOIN ruxx_sync_counter_deltas d ON d.table_name = "
+      "c.table_name AND d.row_id = c.row_id " +
+      (counted ? "LEFT JOIN ruxx_sync_base_content b ON b.table_name = c.table_name AND "
+                 "b.row_id = c.row_id "
+               : "") +
+      "WHERE c.table_name = ? ORDER BY c.seq LIMIT ?");
   st.bind(1, t.name).bind(2, static_cast<std::int64_t>(limit));
   constexpr int first_row_column = 6;
   std::vector<std::pair<const schema::foreign_key*, int>> fk_columns;
@@ -187,7 +194,7 @@ std::optional<push_batch> next_push_batch(db::connection& conn, const time::app_
     if (!t.counter_column.empty() && !st.is_null(4) && st.column_double(4) != 0.0) {
       m["deltas"] = json::object{{t.counter_column, number_text(st.column_double(4))}};
     }
-    if (!t.counter_column.empty() && st.column_text(1) == "update" && st.column_int64(5) == 0) {
+    if (counted && st.column_text(1) == "update" && st.column_int64(5) == 1) {
       m["counter_only"] = true;
     }
     meta.push_back(std::move(m));
@@ -281,6 +288,9 @@ ack_stats acknowledge_push(db::connection& conn, const push_batch& batch,
       }
     }
     add_tombstones(conn, batch.table, gone);  // after renumbering, which moves entries by id
+    // The master has seen the content of every row this batch settled (applied or lost): a
+    // sale on one of them is a sale again, even before the next pull.
+    if (t && !t->counter_column.empty()) refresh_base_content(conn, *t);
     auto done = conn.prepare("DELETE FROM ruxx_sync_outbox WHERE table_name = ? AND batch_id = ?");
     done.bind(1, batch.table).bind(2, batch.batch_id);
     done.run();

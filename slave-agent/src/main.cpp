@@ -2,6 +2,7 @@
 // and configuration, the `status` and `schedule` commands, a single `--once` attempt, or the
 // long-running service that runs the jobs on their cron schedules until SIGTERM/SIGINT.
 #include "agent.hpp"
+#include "capture_repair.hpp"
 #include "exit_codes.hpp"
 
 #include <synccore/config/settings.hpp>
@@ -9,6 +10,7 @@
 #include <synccore/cron/cron_expression.hpp>
 #include <synccore/cron/scheduler.hpp>
 #include <synccore/db/connection.hpp>
+#include <synccore/db/schema_watch.hpp>
 #include <synccore/db/sqlite_error.hpp>
 #include <synccore/db/statement.hpp>
 #include <synccore/log/logger.hpp>
@@ -114,6 +116,9 @@ int main(int argc, char** argv) {
       ("retries", po::value<unsigned>()->default_value(4), "attempts per request (connect, 5xx)")
       ("timeout", po::value<unsigned>()->default_value(60), "read timeout per request, seconds")
       ("page-rows", po::value<unsigned>()->default_value(1000), "rows per pulled page")
+      ("capture-check-seconds", po::value<unsigned>()->default_value(10),
+       "service: put back capture triggers a migration dropped within this time (0: only "
+       "before each run)")
       ("help,h", "show this help and exit")
       ("version", "print the version and exit");
   po::options_description hidden;
@@ -277,6 +282,12 @@ int main(int argc, char** argv) {
       run_attempt(a, zone, job_kind::all, stop.get_token());
       first = false;
     }
+    // Between runs, a migration of the depot app that rebuilds a table drops its capture
+    // triggers; the app's deletes until they are back would never reach the master.
+    const synccore::db::schema_watch capture_watch(
+        agent.database, std::chrono::seconds(vm["capture-check-seconds"].as<unsigned>()),
+        "check the change capture triggers",
+        [](synccore::db::connection& conn) { repair_capture(conn); });
     jobs.push_back({"run", run_schedule, attempt(job_kind::run)});
     jobs.push_back({"company-settings", settings_schedule, attempt(job_kind::company_settings)});
     synccore::cron::system_clock_source clock;

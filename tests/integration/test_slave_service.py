@@ -31,10 +31,7 @@ class ServiceTest(SlaveTestCase):
 
     def setUp(self):
         super().setUp()
-        self.mdb = self.master_db()
-        self.master = self.start_master(self.mdb)
-        self.slave = self.path("slave.sqlite")
-        self.sync(self.slave, self.master)
+        self.start_synced_pair()
 
     def start_service(self, *args):
         proc = start_slave_service(self.slave, self.master.url, "--schedule-run", "* * * * *",
@@ -115,6 +112,73 @@ class ServiceTest(SlaveTestCase):
         time.sleep(1.5)
         self.assertIsNone(proc.poll(), "the service must keep waiting for the next slot")
         self.stop_service(proc)
+
+
+class CaptureWatchTest(SlaveTestCase):
+    """A depot app migration that rebuilds a table (Laravel's way of changing a column on
+    SQLite) drops its capture triggers. Between two scheduled runs the service puts them back
+    within --capture-check-seconds, so a sale deleted right after the migration still reaches
+    the master as a delete (the run's own check would come too late for it)."""
+
+    stop_service = ServiceTest.stop_service
+    master_has = ServiceTest.master_has
+
+    def setUp(self):
+        super().setUp()
+        self.start_synced_pair()
+
+    def rebuild(self, table):
+        conn = fixtures.open_db(self.slave)
+        try:
+            conn.execute("PRAGMA foreign_keys = OFF")
+            sql = conn.execute("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?",
+                               (table,)).fetchone()[0]
+            indexes = [r[0] for r in conn.execute(
+                "SELECT sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = ? AND sql "
+                "IS NOT NULL", (table,))]
+            conn.execute("BEGIN")
+            conn.execute('CREATE TABLE "__temp__%s" AS SELECT * FROM "%s"' % (table, table))
+            conn.execute('DROP TABLE "%s"' % table)
+            conn.execute(sql)
+            conn.execute('INSERT INTO "%s" SELECT * FROM "__temp__%s"' % (table, table))
+            conn.execute('DROP TABLE "__temp__%s"' % table)
+            for index in indexes:
+                conn.execute(index)
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+
+    def triggers(self, table):
+        return [r[0] for r in fixtures.query(
+            self.slave, "SELECT name FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = ? "
+                        "ORDER BY name", (table,))]
+
+    def test_a_delete_right_after_a_migration_reaches_the_master(self):
+        number = fixtures.query(self.slave, "SELECT transaction_number FROM transactions "
+                                            "ORDER BY id LIMIT 1")[0][0]
+        self.assertTrue(self.master_has(number))
+        synced = lambda: fixtures.query(self.slave, "SELECT group_concat(table_name || "
+                                                    "last_synced_at) FROM sync_logs")[0][0]
+        before = synced()
+        time.sleep(1.1)  # so the service's start-up sync leaves other timestamps
+        # No scheduled run during the test (1 January at midnight): only the watch can act.
+        proc = start_slave_service(self.slave, self.master.url, "--schedule-run", "0 0 1 1 *",
+                                   "--capture-check-seconds", "1")
+        self.addCleanup(lambda: proc.poll() is None and proc.kill())
+        self.assertTrue(wait_for(lambda: proc.poll() is not None or synced() != before, 20))
+        self.assertIsNone(proc.poll(), "the service exited on its own")
+        time.sleep(0.5)  # the start-up run's last step
+        captured = self.triggers("transactions")
+        self.rebuild("transactions")
+        self.assertEqual(self.triggers("transactions"), [])
+        self.assertTrue(wait_for(lambda: self.triggers("transactions") == captured, 10),
+                        "the triggers did not come back between runs")
+        fixtures.execute(self.slave, "DELETE FROM transactions WHERE transaction_number = ?",
+                         (number,))
+        _, err = self.stop_service(proc)
+        self.assertIn("Change capture triggers were missing", err)
+        self.sync(self.slave, self.master)
+        self.assertFalse(self.master_has(number), "the delete did not reach the master")
 
 
 class CommandsTest(SlaveTestCase):

@@ -335,10 +335,7 @@ class ConflictTest(SyncTestCase):
 
     def setUp(self):
         super().setUp()
-        self.mdb = self.master_db()
-        self.master = self.start_master(self.mdb)
-        self.slave = self.path("slave.sqlite")
-        self.sync(self.slave, self.master)
+        self.start_synced_pair()
         self.node = fixtures.query(self.slave, "SELECT value FROM ruxx_sync_meta WHERE key = "
                                    "'node_id'")[0][0]
 

@@ -579,6 +579,14 @@ class SlaveTestCase(unittest.TestCase):
         self.addCleanup(stop)
         return server
 
+    def start_synced_pair(self):
+        """self.mdb (seeded) with a running self.master, and self.slave recovered from it by one
+        run."""
+        self.mdb = self.master_db()
+        self.master = self.start_master(self.mdb)
+        self.slave = self.path("slave.sqlite")
+        self.sync(self.slave, self.master)
+
     def sync(self, db, master, *args, expect=0, **kw):
         """One `--once` run that must exit `expect`; returns the CompletedProcess."""
         url = master if isinstance(master, str) else master.url

@@ -14,6 +14,7 @@
 #include <synccore/db/sqlite_error.hpp>
 #include <synccore/db/statement.hpp>
 #include <synccore/log/logger.hpp>
+#include <synccore/schema/schema_installer.hpp>
 #include <synccore/tables/table_descriptor.hpp>
 #include <synccore/time/app_zone.hpp>
 #include <synccore/version.hpp>
@@ -287,7 +288,10 @@ int main(int argc, char** argv) {
     const synccore::db::schema_watch capture_watch(
         agent.database, std::chrono::seconds(vm["capture-check-seconds"].as<unsigned>()),
         "check the change capture triggers",
-        [](synccore::db::connection& conn) { repair_capture(conn); });
+        [](synccore::db::connection& conn) {
+          // A database still to be recovered is the next run's business.
+          if (synccore::schema::has_all_synced_tables(conn)) repair_capture(conn);
+        });
     jobs.push_back({"run", run_schedule, attempt(job_kind::run)});
     jobs.push_back({"company-settings", settings_schedule, attempt(job_kind::company_settings)});
     synccore::cron::system_clock_source clock;

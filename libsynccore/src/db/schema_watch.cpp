@@ -47,7 +47,8 @@ void schema_watch::run(std::stop_token stop) {
     }
     if (stop.stop_requested()) break;
     try {
-      connection conn(database_, {.create = false});
+      // No journal-mode switch: looking must not turn an empty file into a database.
+      connection conn(database_, {.create = false, .wal = false});
       if (schema_version(conn) == seen_version) continue;
       on_change_(conn);
       seen_version = schema_version(conn);  // the callback's own changes are seen

@@ -1,7 +1,8 @@
 // Calls back when a database's schema changes, from a thread of its own, for the long-running
 // processes that must keep their change capture whole while the Laravel app migrates the same
 // file (a migration that rebuilds a table drops its triggers). Every `interval` the thread opens
-// the database afresh (so a file replaced meanwhile, as a recovery does, is the one looked at),
+// the database afresh (so a file replaced meanwhile, as a recovery does, is the one looked at;
+// never creating it, nor switching its journal mode),
 // reads `PRAGMA schema_version` and, when it differs from what it saw last (always on the first
 // look), calls `on_change` with that connection; what the callback changes counts as seen. A
 // failure (the file busy, missing or damaged, or the callback throwing) is logged as a warning

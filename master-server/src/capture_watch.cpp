@@ -22,11 +22,12 @@ void log_capture_repair(const synccore::sync::capture_repair& repair, bool had_c
   }
 }
 
-capture_watch::capture_watch(const std::filesystem::path& database,
-                             std::chrono::milliseconds interval)
-    : watch_(database, interval, "check the change capture triggers",
-             [](synccore::db::connection& conn) {
-               log_capture_repair(synccore::sync::repair_master_capture(conn, true), true);
-             }) {}
+synccore::db::schema_watch watch_capture(const std::filesystem::path& database,
+                                         std::chrono::milliseconds interval) {
+  return synccore::db::schema_watch(
+      database, interval, "check the change capture triggers", [](synccore::db::connection& conn) {
+        log_capture_repair(synccore::sync::repair_master_capture(conn, true), true);
+      });
+}
 
 }  // namespace master

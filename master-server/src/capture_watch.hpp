@@ -22,12 +22,7 @@ void log_capture_repair(const synccore::sync::capture_repair& repair, bool had_c
 
 // Watches the master database's schema (db::schema_watch, every `interval`; zero: never) and
 // repairs capture when it changed.
-class capture_watch {
- public:
-  capture_watch(const std::filesystem::path& database, std::chrono::milliseconds interval);
-
- private:
-  synccore::db::schema_watch watch_;
-};
+synccore::db::schema_watch watch_capture(const std::filesystem::path& database,
+                                         std::chrono::milliseconds interval);
 
 }  // namespace master

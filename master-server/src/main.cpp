@@ -208,7 +208,7 @@ int main(int argc, char** argv) {
     } catch (const std::exception& e) {
       throw refusal(e.what());
     }
-    const master::capture_watch watch(
+    const auto capture_watch = master::watch_capture(
         settings->db_database, std::chrono::seconds(vm["capture-check-seconds"].as<unsigned>()));
     std::cout << "listening on " << endpoint.to_string() << std::endl;
     slog::log_info("master-server " + std::string(synccore::version_string) + " listening on " +

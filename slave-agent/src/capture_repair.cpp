@@ -7,7 +7,6 @@
 #include <synccore/sync/slave_state.hpp>
 #include <synccore/tables/table_descriptor.hpp>
 
-#include <algorithm>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,14 +14,6 @@
 namespace slave {
 
 namespace {
-
-bool lacks_row_triggers(const std::vector<std::string>& missing, std::string_view table) {
-  for (const char* suffix : {"_ai", "_au"}) {
-    const std::string name = "ruxx_sync_" + std::string(table) + suffix;
-    if (std::find(missing.begin(), missing.end(), name) != missing.end()) return true;
-  }
-  return false;
-}
 
 // Rows the app wrote while `t` had no capture triggers (a depot database in use before the
 // agent's first run, or a Laravel migration that rebuilt the table, which drops its triggers)
@@ -64,7 +55,10 @@ void repair_capture(synccore::db::connection& conn) {
                                 {"missing", missing.size()}});
     synccore::sync::install_change_capture(conn, synccore::sync::node_role::slave);
     for (const auto& t : synccore::tables::all_tables()) {
-      if (!lacks_row_triggers(missing, t.name)) continue;
+      if (!synccore::sync::lacks_capture(missing, t.name,
+                                          synccore::sync::captured_writes::row_writes)) {
+        continue;
+      }
       if (const auto logged = log_uncaptured_rows(conn, t)) {
         synccore::log::log_warning("Rows changed without change capture will be pushed",
                                    {{"table", t.name}, {"rows", logged}});

@@ -180,6 +180,15 @@ std::vector<std::string> outdated_capture_triggers(db::connection& conn, node_ro
   return outdated;
 }
 
+bool lacks_capture(const std::vector<std::string>& missing, std::string_view table,
+                   captured_writes writes) {
+  const auto lacks = [&](std::string_view suffix) {
+    return std::find(missing.begin(), missing.end(), trigger_name(table, suffix)) !=
+           missing.end();
+  };
+  return writes == captured_writes::deletes ? lacks("ad") : lacks("ai") || lacks("au");
+}
+
 capture_repair repair_master_capture(db::connection& conn, bool log_rows) {
   capture_repair repair;
   db::transaction tx(conn);
@@ -189,12 +198,8 @@ capture_repair repair_master_capture(db::connection& conn, bool log_rows) {
   replace_triggers(conn, node_role::master);
   for (const auto& t : tables::all_tables()) {
     if (!log_rows || !conn.has_table(t.name)) continue;
-    const auto lacked = [&](std::string_view suffix) {
-      return std::find(repair.missing.begin(), repair.missing.end(),
-                       trigger_name(t.name, suffix)) != repair.missing.end();
-    };
     const std::string table = db::quote_identifier(t.name);
-    if (lacked("ai") || lacked("au")) {
+    if (lacks_capture(repair.missing, t.name, captured_writes::row_writes)) {
       auto st = conn.prepare("INSERT OR REPLACE INTO ruxx_sync_changes (table_name, row_id, "
                              "row_key, op, origin) SELECT ?, id, " +
                              identity_expression(t.name, table) + ", 'update', 'local' FROM " +
@@ -203,7 +208,7 @@ capture_repair repair_master_capture(db::connection& conn, bool log_rows) {
       st.run();
       repair.rows_logged += static_cast<std::size_t>(conn.changes());
     }
-    if (lacked("ad")) {
+    if (lacks_capture(repair.missing, t.name, captured_writes::deletes)) {
       // A row the log names as present (every delete captured turns its entry into a
       // tombstone) that is gone was deleted while the trigger was missing: its tombstone now.
       // The identity is the one logged with the row's last captured change.

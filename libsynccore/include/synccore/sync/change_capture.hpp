@@ -34,6 +34,12 @@ void install_change_capture(db::connection& conn, node_role role);
 // after the app's migrations rebuilt a table). Empty when capture is complete.
 std::vector<std::string> missing_capture_triggers(db::connection& conn, node_role role);
 
+// Whether `missing` (from missing_capture_triggers) names the capture trigger of `table` for
+// inserts or updates (`row_writes`: a write to the table went unlogged) or for deletes.
+enum class captured_writes { row_writes, deletes };
+bool lacks_capture(const std::vector<std::string>& missing, std::string_view table,
+                   captured_writes writes);
+
 // Returns the names of capture triggers that exist but differ from what install_change_capture
 // would create for `role` (a database set up by an older ruxx-sync). Reinstalling fixes them;
 // unlike missing triggers they lost no change.

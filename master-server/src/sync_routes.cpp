@@ -319,20 +319,52 @@ http_response sync_routes::pull(const http_request& request) {
     }
     return json_response(200, json::serialize(answer));
   }
-  const auto omit = omitted_columns(*table, true);
-  synccore::sync::v1_row_stream stream(*conn, *table, zone_, since_db, omit);
+  return pull_v1(*table, std::move(since_db), std::move(since_echo), std::move(conn), start);
+}
+
+http_response sync_routes::pull_v1(const synccore::tables::table_descriptor& table,
+                                   std::optional<std::string> since_db, json::value since_echo,
+                                   connection_pool::lease conn,
+                                   std::chrono::steady_clock::time_point start) {
+  // The answer can be far larger than memory should hold (a PHP slave pulling a million
+  // transactions asks for ~350 MB of JSON), so it is produced in chunks: the server sends the
+  // first megabyte whole and streams the rest while the client reads it. Each chunk borrows a
+  // pooled connection only while it reads.
+  constexpr std::size_t chunk_bytes = 256 * 1024;
+  struct v1_answer {
+    std::vector<std::string_view> omit;
+    std::optional<synccore::sync::v1_row_stream> rows;
+    std::string tail;
+  };
+  auto answer = std::make_shared<v1_answer>();
+  answer->omit = omitted_columns(table, true);
+  answer->rows.emplace(table, zone_, std::move(since_db), answer->omit);
   std::string body = "{\"success\":true,\"data\":[";
-  while (stream.next_chunk(body, 1 << 20)) {
+  const std::string table_name(table.name);
+  // Appends the rows after the previous chunk, and the closing fields after the last row.
+  auto append_chunk = [answer, table_name, since_echo = std::move(since_echo), start](
+                          synccore::db::connection& db, std::string& out) {
+    if (answer->rows->next_chunk(db, out, chunk_bytes)) return true;
+    const auto count = answer->rows->count();
+    out += "],\"count\":" + std::to_string(count) + ",\"table\":\"" + table_name +
+           "\",\"since\":" + json::serialize(since_echo) + "}";
+    synccore::log::log_info("Pulled " + table_name, json::object{{"table", table_name},
+                                                                 {"direction", "pull"},
+                                                                 {"node", "php-slave"},
+                                                                 {"rows", count},
+                                                                 {"duration_ms", elapsed_ms(start)}});
+    return false;
+  };
+  http_response response = json_response(200, std::string());
+  const bool more = append_chunk(*conn, body);
+  response.body = std::move(body);
+  if (more) {
+    response.more_body = [this, append_chunk](std::string& out) {
+      auto chunk_conn = pool_.acquire();
+      return append_chunk(*chunk_conn, out);
+    };
   }
-  body += "],\"count\":" + std::to_string(stream.count()) + ",\"table\":\"" +
-          std::string(table->name) + "\",\"since\":" + json::serialize(since_echo) + "}";
-  synccore::log::log_info("Pulled " + std::string(table->name),
-       json::object{{"table", table->name},
-                                    {"direction", "pull"},
-                                    {"node", "php-slave"},
-                                    {"rows", stream.count()},
-                                    {"duration_ms", elapsed_ms(start)}});
-  return json_response(200, std::move(body));
+  return response;
 }
 
 http_response sync_routes::status(const http_request& request) {

@@ -10,7 +10,15 @@
 #include <synccore/net/http_message.hpp>
 #include <synccore/time/app_zone.hpp>
 
+#include <boost/json/value.hpp>
+
+#include <chrono>
+#include <optional>
 #include <string>
+
+namespace synccore::tables {
+struct table_descriptor;
+}
 
 namespace master {
 
@@ -34,6 +42,12 @@ class sync_routes {
  private:
   synccore::net::http_response push(const synccore::net::http_request& request);
   synccore::net::http_response pull(const synccore::net::http_request& request);
+  // Version 1 (by `since`): the whole table or the rows changed since, as one JSON answer whose
+  // rows after the first chunk are streamed.
+  synccore::net::http_response pull_v1(const synccore::tables::table_descriptor& table,
+                                       std::optional<std::string> since_db,
+                                       boost::json::value since_echo, connection_pool::lease conn,
+                                       std::chrono::steady_clock::time_point start);
   synccore::net::http_response status(const synccore::net::http_request& request);
   synccore::net::http_response up();
   bool authorized(const synccore::net::http_request& request) const;

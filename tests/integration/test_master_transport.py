@@ -265,6 +265,68 @@ class WalCheckpointTest(MasterTestCase):
                                     ("TXN-20261124-WAL%",)), 6000)
 
 
+class LongV1PullTest(MasterTestCase):
+    """A version 1 pull longer than the server's first megabyte is streamed (chunked transfer
+    coding, gzip as one member) and is still the whole table, each row once, as the database
+    holds it; the connection then serves the next request."""
+
+    ROWS = 8000
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        conn = fixtures.open_db(cls.db)
+        conn.execute("BEGIN")
+        conn.executemany(
+            "INSERT INTO transactions (transaction_number, cashier_id, quantity_kg, "
+            "price_per_kg, total_amount, customer_name, notes, status, created_at, updated_at, "
+            "payment_type) VALUES (?, 2, 3, 850.5, 2551.5, ?, ?, 'completed', ?, ?, 'cash')",
+            [("TXN-20261124-LONG%05d" % i, "Customer %d" % i, "n" * 300,
+              "2026-11-24 10:00:00", "2026-11-24 %02d:00:00" % (10 + i % 2))
+             for i in range(cls.ROWS)])
+        conn.execute("COMMIT")
+        conn.close()
+
+    def assertWholeTable(self, response, where="1", params=()):
+        self.assertEqual(response.status, 200)
+        self.assertEqual(response.headers.get("transfer-encoding"), "chunked")
+        self.assertNotIn("content-length", response.headers)
+        answer = response.json()
+        expected = fixtures.rows_as_dicts(
+            self.db, "SELECT id, transaction_number, updated_at FROM transactions WHERE %s "
+                     "ORDER BY id" % where, params)
+        self.assertGreater(len(expected), 3000)
+        self.assertEqual(answer["count"], len(expected))
+        self.assertEqual([r["id"] for r in answer["data"]], [e["id"] for e in expected])
+        self.assertEqual([r["transaction_number"] for r in answer["data"]],
+                         [e["transaction_number"] for e in expected])
+        self.assertEqual([r["updated_at"] for r in answer["data"]],
+                         [fixtures.wire_iso(e["updated_at"]) for e in expected])
+        return answer
+
+    def test_whole_table_streamed_plain_and_gzip_on_one_connection(self):
+        conn = self.server.connection()
+        try:
+            answer = self.assertWholeTable(self.server.pull("transactions", conn=conn))
+            self.assertEqual(answer["table"], "transactions")
+            self.assertIsNone(answer["since"])
+            self.assertEqual(set(answer), {"success", "data", "count", "table", "since"})
+            packed = self.server.pull("transactions", conn=conn,
+                                      headers={"Accept-Encoding": "gzip"})
+            self.assertEqual(packed.headers.get("content-encoding"), "gzip")
+            self.assertLess(len(packed.wire_body), len(packed.body) // 5)
+            self.assertEqual(self.assertWholeTable(packed), answer)
+            self.assertEqual(self.server.get("/up", conn=conn).status, 200)  # kept alive
+        finally:
+            conn.close()
+
+    def test_since_filters_a_streamed_answer(self):
+        answer = self.assertWholeTable(
+            self.server.pull("transactions", since="2026-11-24T10:00:00Z"),
+            "updated_at >= ?", ("2026-11-24 11:00:00",))
+        self.assertEqual(answer["since"], "2026-11-24T10:00:00Z")
+
+
 class ConnectionLimitTest(MasterTestCase):
     """A flood of connections that never send a request holds at most --max-connections
     descriptors; a real request waits in the listen queue and is served once the header

@@ -88,3 +88,25 @@ TEST_CASE("gzip_decompress enforces the output limit (zip bomb)", "[net][gzip]")
   REQUIRE(exact.has_value());
   CHECK(exact->size() == original.size());
 }
+
+TEST_CASE("gzip_stream pieces form one member of the whole input", "[net][gzip]") {
+  const std::string text = random_bytes(200000, 11) + std::string(300000, 'z');
+  for (const std::size_t piece : {std::size_t{1}, std::size_t{4096}, std::size_t{70000}}) {
+    synccore::net::gzip_stream stream;
+    std::string packed;
+    for (std::size_t at = 0; at < text.size(); at += piece) {
+      packed += stream.compress(std::string_view(text).substr(at, piece), false);
+      packed += stream.compress("", false);  // an empty piece changes nothing
+    }
+    packed += stream.compress("", true);
+    CHECK(packed.size() < text.size());
+    const auto plain = gzip_decompress(packed, 1 << 20);
+    REQUIRE(plain.has_value());
+    CHECK(*plain == text);
+    CHECK_THROWS(stream.compress("more", false));  // the member is finished
+  }
+  synccore::net::gzip_stream only_finish;
+  const auto empty = gzip_decompress(only_finish.compress("", true), 16);
+  REQUIRE(empty.has_value());
+  CHECK(empty->empty());
+}

@@ -20,11 +20,13 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/json/parse.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -688,4 +690,184 @@ TEST_CASE("TLS start-up fails clearly on missing or mismatched files", "[net][se
     INFO(e.what());
     CHECK(std::string(e.what()).find("does not match") != std::string::npos);
   }
+}
+
+namespace {
+
+// A handler whose body is `pieces` pieces of `piece_size` bytes ('a', 'b', ... per piece),
+// handed over through more_body; `alive` counts the sources not yet destroyed.
+struct streaming_handler {
+  std::size_t pieces = 0;
+  std::size_t piece_size = 0;
+  std::shared_ptr<int> alive = std::make_shared<int>(0);
+
+  std::string expected() const {
+    std::string out;
+    for (std::size_t i = 0; i < pieces; ++i) out.append(piece_size, static_cast<char>('a' + i % 26));
+    return out;
+  }
+
+  http_response operator()(const http_request&) const {
+    http_response resp;
+    resp.headers.set("Content-Type", "text/plain");
+    resp.body.assign(piece_size, 'a');
+    auto next = std::make_shared<std::size_t>(1);
+    resp.more_body = [next, n = pieces, size = piece_size, token = alive](std::string& out) {
+      out.append(size, static_cast<char>('a' + *next % 26));
+      return ++*next < n;
+    };
+    return resp;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a long body_source is streamed chunked and the connection is kept",
+          "[net][server][stream]") {
+  streaming_handler h{48, 64 * 1024};  // 3 MiB, past the first megabyte sent whole
+  running_server s(test_options(), h);
+  const long holders = h.alive.use_count();  // this test and the server's copy of the handler
+  test_connection c(s.endpoint.port);
+
+  c.send(make_request(http::verb::get, "/long"));
+  wire_response r = c.read();
+  CHECK(r.result_int() == 200);
+  CHECK(r.chunked());
+  CHECK(r.find(http::field::content_length) == r.end());
+  CHECK(r.body() == h.expected());
+
+  // The source was released once the body was out, and the connection serves the next one.
+  CHECK(h.alive.use_count() == holders);
+  c.send(make_request(http::verb::get, "/again"));
+  CHECK(c.read().body() == h.expected());
+}
+
+TEST_CASE("a body_source that ends within the first megabyte goes out with Content-Length",
+          "[net][server][stream]") {
+  streaming_handler h{5, 1000};
+  running_server s(test_options(), h);
+  test_connection c(s.endpoint.port);
+  c.send(make_request(http::verb::get, "/short"));
+  wire_response r = c.read();
+  CHECK_FALSE(r.chunked());
+  CHECK(r[http::field::content_length] == "5000");
+  CHECK(r.body() == h.expected());
+}
+
+TEST_CASE("a streamed body is gzip-compressed as one member when the client accepts gzip",
+          "[net][server][stream][gzip]") {
+  streaming_handler h{40, 64 * 1024};
+  running_server s(test_options(), h);
+  test_connection c(s.endpoint.port);
+  auto req = make_request(http::verb::get, "/long");
+  req.set(http::field::accept_encoding, "gzip");
+  c.send(req);
+  wire_response r = c.read();
+  CHECK(r.chunked());
+  CHECK(r[http::field::content_encoding] == "gzip");
+  CHECK(r[http::field::vary] == "Accept-Encoding");
+  CHECK(r.body().size() < h.expected().size() / 10);
+  auto plain = synccore::net::gzip_decompress(r.body(), 8 << 20);
+  REQUIRE(plain.has_value());
+  CHECK(*plain == h.expected());
+}
+
+TEST_CASE("a streamed body to an HTTP/1.0 client ends with the connection",
+          "[net][server][stream]") {
+  streaming_handler h{32, 64 * 1024};
+  running_server s(test_options(), h);
+  test_connection c(s.endpoint.port);
+  auto req = make_request(http::verb::get, "/long");
+  req.version(10);
+  c.send(req);
+  wire_response r = c.read();
+  CHECK_FALSE(r.chunked());
+  CHECK(r.find(http::field::content_length) == r.end());
+  CHECK_FALSE(r.keep_alive());
+  // With neither length nor chunks, the read completed at the server's close: the body is whole.
+  CHECK(r.body() == h.expected());
+}
+
+TEST_CASE("HEAD of a long body_source answers its length and no body", "[net][server][stream]") {
+  streaming_handler h{24, 64 * 1024};
+  running_server s(test_options(), h);
+  test_connection c(s.endpoint.port);
+  c.send(make_request(http::verb::head, "/long"));
+  wire_response r = c.read(5000ms, true);
+  CHECK(r.result_int() == 200);
+  CHECK(r[http::field::content_length] == std::to_string(24 * 64 * 1024));
+  CHECK(r.body().empty());
+  c.send(make_request(http::verb::get, "/after"));  // nothing of a body was left on the wire
+  CHECK(c.read().body() == h.expected());
+}
+
+TEST_CASE("a body_source that fails is a 500 before the header and a cut connection after",
+          "[net][server][stream]") {
+  std::vector<std::string> logs;
+  std::mutex log_mutex;
+  server_options o = test_options();
+  o.log = [&](synccore::net::log_level, std::string_view m) {
+    const std::lock_guard lock(log_mutex);
+    logs.emplace_back(m);
+  };
+  // Fails on the piece numbered `fail_at` (each piece 256 KiB; four fit the first megabyte).
+  running_server s(o, [](const http_request& r) {
+    const std::size_t fail_at = r.path() == "/early" ? 2 : 12;
+    http_response resp;
+    resp.body.assign(256 * 1024, 'x');
+    auto next = std::make_shared<std::size_t>(1);
+    resp.more_body = [next, fail_at](std::string& out) {
+      if (*next == fail_at) throw std::runtime_error("disk went away");
+      out.assign(256 * 1024, 'x');
+      return ++*next < 100;
+    };
+    return resp;
+  });
+
+  test_connection early(s.endpoint.port);
+  early.send(make_request(http::verb::get, "/early"));
+  wire_response r = early.read();
+  CHECK(r.result_int() == 500);
+  CHECK(parse_json(r.body()).at("error") == "Server Error");
+
+  // After the header: the client must not receive something that parses as a whole answer.
+  test_connection late(s.endpoint.port);
+  late.send(make_request(http::verb::get, "/late"));
+  CHECK_THROWS_WITH(late.read(), Catch::Contains("read failed"));
+  {
+    const std::lock_guard lock(log_mutex);
+    const bool logged = std::any_of(logs.begin(), logs.end(), [](const std::string& line) {
+      return line.find("connection cut: disk went away") != std::string::npos;
+    });
+    CHECK(logged);
+  }
+
+  test_connection next(s.endpoint.port);  // the server keeps serving
+  next.send(make_request(http::verb::get, "/early"));
+  CHECK(next.read().result_int() == 500);
+}
+
+TEST_CASE("stop() cuts a stream whose client stopped reading, within shutdown_timeout",
+          "[net][server][stream]") {
+  server_options o = test_options();
+  o.shutdown_timeout = 500ms;
+  auto alive = std::make_shared<int>(0);
+  running_server s(o, [alive](const http_request&) {
+    http_response resp;
+    resp.body.assign(1 << 20, 'y');
+    resp.more_body = [alive](std::string& out) {  // endless: only a cut ends it
+      out.assign(256 * 1024, 'y');
+      return true;
+    };
+    return resp;
+  });
+  const long holders = alive.use_count();
+  test_connection c(s.endpoint.port);
+  c.send(make_request(http::verb::get, "/endless"));
+  std::this_thread::sleep_for(300ms);  // the socket buffers fill; the server waits to write
+  const auto before = std::chrono::steady_clock::now();
+  s.server.stop();
+  CHECK(std::chrono::steady_clock::now() - before < 3s);
+  CHECK(alive.use_count() == holders);  // the session and its source are gone
+  CHECK(c.closed_within(2s));
 }

@@ -56,13 +56,8 @@ class inflater {
 
 input_error gzip_error(std::string message) { return input_error{"gzip", std::move(message)}; }
 
-}  // namespace
-
-std::string gzip_compress(std::string_view data) {
-  deflater d;
-  z_stream& zs = d.get();
-  std::string out;
-  out.reserve(deflateBound(&zs, static_cast<uLong>(std::min(data.size(), max_zlib_chunk))) + 32);
+// Feeds all of `data` to `zs` and appends the output to `out`; with `finish`, ends the member.
+void deflate_into(z_stream& zs, std::string_view data, bool finish, std::string& out) {
   std::array<char, chunk_size> buffer{};
   std::size_t offset = 0;
   int rc = Z_OK;
@@ -71,7 +66,7 @@ std::string gzip_compress(std::string_view data) {
     zs.next_in = input_pointer(data.data() + offset);
     zs.avail_in = static_cast<uInt>(take);
     offset += take;
-    const int flush = offset == data.size() ? Z_FINISH : Z_NO_FLUSH;
+    const int flush = finish && offset == data.size() ? Z_FINISH : Z_NO_FLUSH;
     do {
       zs.next_out = reinterpret_cast<Bytef*>(buffer.data());
       zs.avail_out = static_cast<uInt>(buffer.size());
@@ -80,7 +75,35 @@ std::string gzip_compress(std::string_view data) {
       out.append(buffer.data(), buffer.size() - zs.avail_out);
     } while (zs.avail_out == 0);
   } while (offset < data.size());
-  if (rc != Z_STREAM_END) throw std::runtime_error("zlib deflate did not finish");
+  if (finish && rc != Z_STREAM_END) throw std::runtime_error("zlib deflate did not finish");
+}
+
+}  // namespace
+
+std::string gzip_compress(std::string_view data) {
+  deflater d;
+  z_stream& zs = d.get();
+  std::string out;
+  out.reserve(deflateBound(&zs, static_cast<uLong>(std::min(data.size(), max_zlib_chunk))) + 32);
+  deflate_into(zs, data, true, out);
+  return out;
+}
+
+struct gzip_stream::state {
+  deflater d;
+  bool finished = false;
+};
+
+gzip_stream::gzip_stream() : state_(std::make_unique<state>()) {}
+gzip_stream::~gzip_stream() = default;
+gzip_stream::gzip_stream(gzip_stream&&) noexcept = default;
+gzip_stream& gzip_stream::operator=(gzip_stream&&) noexcept = default;
+
+std::string gzip_stream::compress(std::string_view data, bool finish) {
+  if (state_->finished) throw std::logic_error("gzip_stream::compress after finish");
+  std::string out;
+  deflate_into(state_->d.get(), data, finish, out);
+  state_->finished = finish;
   return out;
 }
 

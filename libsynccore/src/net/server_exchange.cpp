@@ -4,6 +4,7 @@
 #include <boost/beast/http/field.hpp>
 
 #include <exception>
+#include <optional>
 #include <utility>
 
 #include <synccore/net/gzip.hpp>
@@ -36,15 +37,41 @@ wire_response to_wire(http_response&& response, unsigned version) {
   return wire;
 }
 
-void maybe_compress(wire_response& response, const wire_request& request,
-                    const server_context& ctx) {
-  if (response.body().size() < ctx.options.gzip_min_size) return;
-  if (response.find(http::field::content_encoding) != response.end()) return;  // handler did it
+// Whether a body of `size` bytes goes out gzip-compressed; adds Vary when it could have been.
+bool should_compress(wire_response& response, const wire_request& request,
+                     const server_context& ctx, std::size_t size) {
+  if (size < ctx.options.gzip_min_size) return false;
+  if (response.find(http::field::content_encoding) != response.end()) return false;  // handler did
   response.set(http::field::vary, "Accept-Encoding");
   const auto accept = request.find(http::field::accept_encoding);
-  if (accept == request.end() || !accepts_gzip(accept->value())) return;
-  response.body() = gzip_compress(response.body());
+  if (accept == request.end() || !accepts_gzip(accept->value())) return false;
   response.set(http::field::content_encoding, "gzip");
+  return true;
+}
+
+// Lets the handler's source run until it finishes or the body reaches stream_threshold, so
+// that most answers are sent whole, with Content-Length. Throws what the source throws.
+void collect_short_body(http_response& response) {
+  std::string piece;
+  while (response.more_body && response.body.size() < stream_threshold) {
+    piece.clear();
+    const bool more = response.more_body(piece);
+    response.body += piece;
+    if (!more) response.more_body = nullptr;
+  }
+}
+
+// A HEAD answer to a long body: runs the source to learn the length, keeping none of it.
+std::size_t measure_rest(http_response& response) {
+  std::size_t length = response.body.size();
+  std::string piece;
+  for (bool more = true; more;) {
+    piece.clear();
+    more = response.more_body(piece);
+    length += piece.size();
+  }
+  response.more_body = nullptr;
+  return length;
 }
 
 http_request to_plain(const wire_request& wire, std::string body,
@@ -77,8 +104,34 @@ wire_response make_error_response(unsigned status, std::string_view error, std::
   return wire;
 }
 
-wire_response process_request(wire_request&& request, const connection_info& connection,
-                              server_context& ctx) {
+namespace {
+
+// `measured_length`: a HEAD answer's body length found by measure_rest (the body itself is not
+// there, so it is neither compressed nor measured again).
+prepared_response finish_response(http_response&& response, const wire_request& request,
+                                  server_context& ctx, std::optional<std::size_t> measured_length) {
+  const bool head = request.method() == http::verb::head;
+  body_source rest = std::move(response.more_body);
+  wire_response wire = to_wire(std::move(response), request.version());
+  if (rest) {
+    const bool gzip = should_compress(wire, request, ctx, stream_threshold);
+    auto body = std::make_shared<streamed_body>(std::move(wire.body()), std::move(rest), gzip);
+    wire.body().clear();
+    return {std::move(wire), std::move(body)};
+  }
+  if (!measured_length && should_compress(wire, request, ctx, wire.body().size())) {
+    wire.body() = gzip_compress(wire.body());
+  }
+  wire.prepare_payload();
+  if (measured_length) wire.content_length(*measured_length);
+  if (head) wire.body().clear();  // keeps Content-Length
+  return {std::move(wire), nullptr};
+}
+
+}  // namespace
+
+prepared_response process_request(wire_request&& request, const connection_info& connection,
+                                  server_context& ctx) {
   const unsigned version = request.version();
   try {
     std::string body = std::move(request.body());
@@ -87,45 +140,49 @@ wire_response process_request(wire_request&& request, const connection_info& con
                                    ? body_coding::identity
                                    : classify_content_encoding(encoding->value());
     if (coding == body_coding::unsupported) {
-      return make_error_response(415, "Unsupported Media Type",
-                                 "Only gzip request bodies are supported", version);
+      return {make_error_response(415, "Unsupported Media Type",
+                                  "Only gzip request bodies are supported", version),
+              {}};
     }
     if (coding == body_coding::gzip && !body.empty()) {
       auto decoded = gzip_decompress(body, ctx.options.body_limit);
       if (!decoded) {
         const bool too_large = decoded.error().field == "max_output";
-        return too_large
-                   ? make_error_response(413, "Payload Too Large",
-                                         "Decompressed request body exceeds " +
-                                             std::to_string(ctx.options.body_limit) + " bytes",
-                                         version)
-                   : make_error_response(400, "Bad Request", "Request body is not valid gzip",
-                                         version);
+        return {too_large ? make_error_response(413, "Payload Too Large",
+                                                "Decompressed request body exceeds " +
+                                                    std::to_string(ctx.options.body_limit) +
+                                                    " bytes",
+                                                version)
+                          : make_error_response(400, "Bad Request",
+                                                "Request body is not valid gzip", version),
+                {}};
       }
       body = std::move(*decoded);
     }
     const std::string what = describe(request);
     http_response response;
+    std::optional<std::size_t> measured_length;
     try {
       response = ctx.handler(to_plain(request, std::move(body), connection));
       ++ctx.requests_handled;
+      if (request.method() == http::verb::head && response.more_body) {
+        measured_length = measure_rest(response);
+      } else {
+        collect_short_body(response);
+      }
     } catch (const std::exception& e) {
       ++ctx.requests_handled;
       ctx.log(log_level::error, "handler failed for " + what + ": " + e.what());
-      return make_error_response(500, "Server Error", "Internal server error", version);
+      return {make_error_response(500, "Server Error", "Internal server error", version), {}};
     } catch (...) {
       ++ctx.requests_handled;
       ctx.log(log_level::error, "handler failed for " + what + ": unknown exception");
-      return make_error_response(500, "Server Error", "Internal server error", version);
+      return {make_error_response(500, "Server Error", "Internal server error", version), {}};
     }
-    wire_response wire = to_wire(std::move(response), version);
-    maybe_compress(wire, request, ctx);
-    wire.prepare_payload();
-    if (request.method() == http::verb::head) wire.body().clear();  // keeps Content-Length
-    return wire;
+    return finish_response(std::move(response), request, ctx, measured_length);
   } catch (const std::exception& e) {  // our own encoding failed (bad status, out of memory)
     ctx.log(log_level::error, std::string("cannot build the response: ") + e.what());
-    return make_error_response(500, "Server Error", "Internal server error", version);
+    return {make_error_response(500, "Server Error", "Internal server error", version), {}};
   }
 }
 

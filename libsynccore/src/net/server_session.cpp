@@ -3,6 +3,11 @@
 //   [TLS handshake] -> wait for the first byte (idle) -> read header -> [100 Continue] ->
 //   read body -> handler on a worker thread -> write response -> keep-alive ? idle : close
 //
+// A streamed response (server_exchange's prepared_response with a body) is written as its
+// header, then piece after piece, each piece produced on a worker thread while the connection
+// waits: chunked transfer coding for HTTP/1.1, raw bytes and a close for HTTP/1.0. The write
+// deadline covers the whole response, as it does for one written at once.
+//
 // Deadlines (tcp_stream::expires_after) are set before every phase; a parse error, an over-size
 // body or a failed gzip body is answered with a JSON error and the connection is closed after
 // draining what the client is still sending (so it reads the answer instead of a reset).
@@ -15,10 +20,13 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/chunk_encode.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
@@ -239,9 +247,11 @@ class server_session final : public session_handle,
     keep_alive_ = parser_->get().keep_alive();
     auto self = this->shared_from_this();
     asio::post(ctx_->workers, [self, request = parser_->release()]() mutable {
-      wire_response response = process_request(std::move(request), self->connection_, *self->ctx_);
+      prepared_response response =
+          process_request(std::move(request), self->connection_, *self->ctx_);
       asio::post(self->executor_, [self, response = std::move(response)]() mutable {
-        self->send_response(std::move(response), false);
+        if (response.body) return self->send_streamed(std::move(response));
+        self->send_response(std::move(response.message), false);
       });
     });
     parser_.reset();
@@ -278,6 +288,97 @@ class server_session final : public session_handle,
     if (early_error) return linger_then_close();
     if (!keep_alive) return graceful_close();
     wait_for_request();
+  }
+
+  void send_streamed(prepared_response response) {
+    if (phase_ == phase::closed) return;  // force-closed while the handler ran
+    phase_ = phase::busy;
+    stream_chunked_ = response.message.version() >= 11;
+    stream_keep_alive_ = stream_chunked_ && keep_alive_ && !ctx_->stopping.load();
+    stream_head_.emplace(std::move(response.message.base()));
+    stream_head_->keep_alive(stream_keep_alive_);
+    if (stream_chunked_) stream_head_->chunked(true);
+    stream_body_ = std::move(response.body);
+    stream_last_ = false;
+    head_serializer_.emplace(*stream_head_);
+    lowest().expires_after(options().write_timeout);
+    http::async_write_header(stream_, *head_serializer_,
+                             handler_for(&server_session::on_stream_written));
+  }
+
+  // After the header or a piece went out: fetch the next piece, or end the body.
+  void on_stream_written(error_code ec, std::size_t) {
+    if (ec) return abandon_stream("writing to " + connection_.remote_address + " failed: " +
+                                  ec.message(), log_level::debug);
+    if (stream_last_) return end_stream();
+    asio::post(ctx_->workers, [self = this->shared_from_this(), body = stream_body_] {
+      std::string piece;
+      bool last = false;
+      std::string failure;
+      try {
+        piece = body->next(last);
+      } catch (const std::exception& e) {
+        failure = e.what();
+      } catch (...) {
+        failure = "unknown exception";
+      }
+      asio::post(self->executor_, [self, piece = std::move(piece), last,
+                                   failure = std::move(failure)]() mutable {
+        self->send_piece(std::move(piece), last, failure);
+      });
+    });
+  }
+
+  void send_piece(std::string piece, bool last, const std::string& failure) {
+    if (phase_ == phase::closed) return abandon_stream({}, log_level::debug);
+    if (!failure.empty()) {
+      // The status line is gone: the only honest signal left is an incomplete body.
+      return abandon_stream("response body for " + connection_.remote_address +
+                                " failed after its header was sent, connection cut: " + failure,
+                            log_level::error);
+    }
+    stream_last_ = last;
+    stream_piece_ = std::move(piece);
+    if (stream_piece_.empty()) {  // an empty chunk would end a chunked body early
+      return on_stream_written({}, 0);
+    }
+    if (stream_chunked_) {
+      asio::async_write(stream_, http::make_chunk(asio::buffer(stream_piece_)),
+                        handler_for(&server_session::on_stream_written));
+    } else {
+      asio::async_write(stream_, asio::buffer(stream_piece_),
+                        handler_for(&server_session::on_stream_written));
+    }
+  }
+
+  void end_stream() {
+    if (!stream_chunked_) return on_stream_ended({}, 0);
+    asio::async_write(stream_, http::make_chunk_last(),
+                      handler_for(&server_session::on_stream_ended));
+  }
+
+  void on_stream_ended(error_code ec, std::size_t) {
+    release_stream();
+    if (ec) {
+      ctx_->log(log_level::debug,
+                "writing to " + connection_.remote_address + " failed: " + ec.message());
+      return close_now();
+    }
+    if (!stream_keep_alive_) return graceful_close();
+    wait_for_request();
+  }
+
+  void abandon_stream(const std::string& why, log_level level) {
+    if (!why.empty()) ctx_->log(level, why);
+    release_stream();
+    close_now();
+  }
+
+  void release_stream() {
+    stream_body_.reset();
+    head_serializer_.reset();
+    stream_head_.reset();
+    stream_piece_ = std::string();
   }
 
   // Read and discard what the client still sends (bounded in time and size) so that closing
@@ -329,6 +430,14 @@ class server_session final : public session_handle,
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<http::response<http::empty_body>> continue_;
   std::optional<wire_response> response_;
+  // A streamed response in progress (see send_streamed).
+  std::optional<http::response<http::empty_body>> stream_head_;
+  std::optional<http::response_serializer<http::empty_body>> head_serializer_;
+  std::shared_ptr<streamed_body> stream_body_;
+  std::string stream_piece_;
+  bool stream_chunked_ = false;
+  bool stream_keep_alive_ = false;
+  bool stream_last_ = false;
   std::array<char, 16 * 1024> drain_buffer_{};
   std::size_t drained_ = 0;
   phase phase_ = phase::idle;  // the TLS handshake counts as idle for shutdown

@@ -11,6 +11,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
+#include <stdexcept>
 #include <vector>
 
 namespace synccore::sync {
@@ -213,65 +215,51 @@ std::vector<v1_column> map_v1_columns(const db::statement& st,
 }  // namespace
 
 struct v1_row_stream::state {
-  db::statement statement;
+  std::string sql;
+  std::optional<std::string> since_db;
   std::optional<std::vector<v1_column>> columns;
+  int id_index = -1;
   const time::app_zone& zone;
   std::span<const std::string_view> omit;
-  db::connection& conn;
-  std::string quoted_table;
-  bool whole_table = false;     // no `since`: every row of the table is sent
-  std::size_t rows_start = 0;   // size of `out` before the first row
-  std::size_t written = 0;      // bytes appended by all calls so far
-  bool reserved = false;
+  std::int64_t last_id = 0;
+  bool started = false;  // a row was read (last_id is meaningful)
   std::size_t count = 0;
   bool done = false;
 };
 
-v1_row_stream::v1_row_stream(db::connection& conn, const tables::table_descriptor& t,
-                             const time::app_zone& zone, std::optional<std::string> since_db,
+v1_row_stream::v1_row_stream(const tables::table_descriptor& t, const time::app_zone& zone,
+                             std::optional<std::string> since_db,
                              std::span<const std::string_view> omit) {
-  std::string sql = "SELECT * FROM " + db::quote_identifier(t.name);
-  if (since_db) sql += " WHERE updated_at >= ?";
+  // `+updated_at` keeps the planner off any index the app may put on updated_at: the walk must
+  // stay a range scan of the rowid, or every chunk would sort the whole remaining range.
+  std::string sql = "SELECT * FROM " + db::quote_identifier(t.name) + " WHERE id > ?1";
+  if (since_db) sql += " AND +updated_at >= ?2";
   sql += " ORDER BY id";
-  auto st = conn.prepare(sql);
-  if (since_db) st.bind(1, *since_db);
-  state_.reset(new state{std::move(st), std::nullopt, zone, omit, conn,
-                         db::quote_identifier(t.name), !since_db});
+  state_.reset(new state{std::move(sql), std::move(since_db), std::nullopt, -1, zone, omit});
 }
 
 v1_row_stream::~v1_row_stream() = default;
 
-bool v1_row_stream::next_chunk(std::string& out, std::size_t target_bytes) {
+bool v1_row_stream::next_chunk(db::connection& conn, std::string& out, std::size_t target_bytes) {
   auto& s = *state_;
-  constexpr std::size_t accumulate_threshold = 1 << 20;
-  if (!s.done && !s.reserved && s.whole_table && s.count > 0 &&
-      s.written >= accumulate_threshold && out.size() >= s.rows_start + s.written) {
-    // The caller keeps the whole answer in `out` (everything appended so far, over a MiB, is
-    // still there). Grown by doubling, each step would copy into a buffer twice the size while
-    // the old one is still held (a 100k-row answer peaked at 60 MiB), and the freed buffers
-    // stay in the allocator's arenas. For a whole table the final size is estimated once, from
-    // the rows written so far and the table's row count, and reserved in one allocation.
-    s.reserved = true;
-    auto rows = s.conn.prepare("SELECT count(*) FROM " + s.quoted_table);
-    if (rows.step() && rows.column_int64(0) > static_cast<std::int64_t>(s.count)) {
-      const auto left = static_cast<std::size_t>(rows.column_int64(0)) - s.count;
-      const std::size_t per_row = (out.size() - s.rows_start) / s.count + 1;
-      const std::size_t wanted = out.size() + left * per_row + left * per_row / 8 + 4096;
-      if (wanted > out.capacity()) out.reserve(wanted);
-    }
-  }
-  // Every call appends at least one row while rows remain, so a caller that keeps its whole
-  // answer in `out` (already past `target_bytes`) still makes progress instead of spinning.
+  if (s.done) return false;
+  auto st = conn.prepare(s.sql);
+  // The first chunk starts below every id (ids may be zero or negative in an imported table).
+  st.bind(1, s.started ? s.last_id : std::numeric_limits<std::int64_t>::min());
+  if (s.since_db) st.bind(2, *s.since_db);
   const std::size_t size_at_entry = out.size();
-  bool first = true;
-  while (!s.done && (first || out.size() < target_bytes)) {
-    first = false;
-    if (!s.statement.step()) {
+  while (out.size() - size_at_entry < target_bytes || out.size() == size_at_entry) {
+    if (!st.step()) {
       s.done = true;
       break;
     }
-    if (!s.columns) s.columns = map_v1_columns(s.statement, s.omit);
-    if (s.count == 0) s.rows_start = out.size();
+    if (!s.columns) {
+      s.columns = map_v1_columns(st, s.omit);
+      for (int i = 0; i < st.column_count(); ++i) {
+        if (st.column_name(i) == "id") s.id_index = i;
+      }
+      if (s.id_index < 0) throw std::logic_error("v1 pull: the table has no id column");
+    }
     // The text codec::row_encoder's object would serialize to, written directly: plain text
     // and integers straight from the statement, everything else through codec::encode_value.
     out += s.count > 0 ? ",{" : "{";
@@ -280,19 +268,20 @@ bool v1_row_stream::next_chunk(std::string& out, std::size_t target_bytes) {
       if (!first_column) out.push_back(',');
       first_column = false;
       out += c.key;
-      const auto type = s.statement.column_type(c.index);
+      const auto type = st.column_type(c.index);
       if (type == db::value_type::text && c.kind == schema::column_kind::text) {
-        append_json_string(out, s.statement.column_text(c.index));
+        append_json_string(out, st.column_text(c.index));
       } else if (type == db::value_type::integer && c.kind == schema::column_kind::integer) {
-        append_integer(out, s.statement.column_int64(c.index));
+        append_integer(out, st.column_int64(c.index));
       } else {
-        append_json_value(out, codec::encode_value(s.statement, c.index, c.kind, s.zone));
+        append_json_value(out, codec::encode_value(st, c.index, c.kind, s.zone));
       }
     }
     out.push_back('}');
+    s.last_id = st.column_int64(s.id_index);
+    s.started = true;
     ++s.count;
   }
-  if (out.size() > size_at_entry) s.written += out.size() - size_at_entry;
   return !s.done;
 }
 

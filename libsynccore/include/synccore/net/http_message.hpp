@@ -1,10 +1,13 @@
 // Plain HTTP message types shared by the server (requests in, responses out) and the client
 // (responses in), so route handlers and sync jobs never include Boost.Beast. Bodies are always
 // the decoded bytes: gzip transfer coding is applied and removed by the server and the client.
+// A server response too large to hold in memory can hand over the rest of its body as a source
+// the server pulls piece by piece while sending.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -59,11 +62,25 @@ struct http_request {
   std::optional<std::string> query_param(std::string_view name) const;
 };
 
+// The rest of a response body, produced on demand: each call appends the next piece to `out`
+// (which the server empties first) and returns true while more may follow, false after the
+// last piece.
+using body_source = std::function<bool(std::string& out)>;
+
 // A response: produced by a handler on the server side, returned by the client.
 struct http_response {
   unsigned status = 200;
   http_headers headers;  // Content-Length, Connection, Content-Encoding are set by the server
   std::string body;      // decoded bytes
+  // Server side only: when set, the body is `body` followed by what `more_body` produces. The
+  // server calls it on a worker thread, one call at a time and never again after it returned
+  // false, and destroys it when the response is sent or abandoned (so it may own resources).
+  // A body that ends within the server's first megabyte is sent with Content-Length as usual;
+  // a longer one goes out while it is produced, with chunked transfer coding (HTTP/1.1) or
+  // until the connection closes (HTTP/1.0), so memory stays bounded. An exception thrown by a
+  // call after the header went out is logged and the connection is cut, so the client sees an
+  // incomplete body, never a short one that looks whole.
+  body_source more_body;
 };
 
 // Returns a response with `status`, `Content-Type: application/json` and `json_body` as is.

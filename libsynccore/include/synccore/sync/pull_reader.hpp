@@ -54,22 +54,27 @@ pull_page read_pull_page(db::connection& conn, const tables::table_descriptor& t
                          const time::app_zone& zone, const pull_cursor& cursor, std::size_t limit,
                          std::span<const std::string_view> omit);
 
-// Version 1 pull: streams `[row,row,...]` JSON text in chunks. Holds an open statement on
-// `conn`, which must outlive it and not be used elsewhere meanwhile.
+// Version 1 pull: produces `row,row,...` JSON text (no brackets) in chunks, walking the table
+// by id. Each chunk is read by its own statement, in its own read transaction, on whatever
+// connection the caller lends it, so a long answer holds neither a connection nor a snapshot
+// while it waits for a slow client. Every row with an id past the previous chunk's last id is
+// considered, so no row is sent twice; a row committed between chunks is sent if its id is
+// still ahead, and otherwise left to the next pull (as a row committed after a single read's
+// snapshot would be).
 class v1_row_stream {
  public:
   // `since_db` is the since instant as database text, or nullopt for all rows.
-  v1_row_stream(db::connection& conn, const tables::table_descriptor& table,
-                const time::app_zone& zone, std::optional<std::string> since_db,
-                std::span<const std::string_view> omit);
+  // `table` and `zone` must outlive the stream.
+  v1_row_stream(const tables::table_descriptor& table, const time::app_zone& zone,
+                std::optional<std::string> since_db, std::span<const std::string_view> omit);
   ~v1_row_stream();
   v1_row_stream(const v1_row_stream&) = delete;
   v1_row_stream& operator=(const v1_row_stream&) = delete;
 
-  // Appends rows' JSON (comma-separated, no brackets) to `out` until it holds about
-  // `target_bytes`. Returns true while rows may remain, false once the last row was appended
-  // (what `out` received is still to be sent).
-  bool next_chunk(std::string& out, std::size_t target_bytes);
+  // Appends the next rows (a comma before each but the stream's first) to `out` until it has
+  // grown by about `target_bytes` (at least one row while rows remain). Returns true while rows
+  // may remain, false once the last row was appended. Throws db::sqlite_error on I/O failure.
+  bool next_chunk(db::connection& conn, std::string& out, std::size_t target_bytes);
   std::size_t count() const noexcept;
 
  private:

@@ -871,3 +871,40 @@ TEST_CASE("stop() cuts a stream whose client stopped reading, within shutdown_ti
   CHECK(alive.use_count() == holders);  // the session and its source are gone
   CHECK(c.closed_within(2s));
 }
+
+TEST_CASE("a streamed body goes out chunked over TLS, and the connection is reused",
+          "[net][server][stream][tls]") {
+  ruxx_test::temp_dir dir;
+  const auto [cert, key] = make_self_signed(dir);
+  server_options o = test_options();
+  o.tls = synccore::net::tls_files{cert, key};
+  streaming_handler h{40, 64 * 1024};
+  running_server s(o, h);
+
+  asio::io_context ioc;
+  asio::ssl::context ctx(asio::ssl::context::tls_client);
+  ctx.load_verify_file(cert);
+  ctx.set_verify_mode(asio::ssl::verify_peer);
+  beast::ssl_stream<beast::tcp_stream> stream(ioc, ctx);
+  beast::get_lowest_layer(stream).connect(
+      tcp::endpoint(asio::ip::make_address("127.0.0.1"), s.endpoint.port));
+  stream.handshake(asio::ssl::stream_base::client);
+  for (const char* coding : {"identity", "gzip"}) {
+    auto req = make_request(http::verb::get, "/long");
+    req.set(http::field::accept_encoding, coding);
+    req.prepare_payload();
+    http::write(stream, req);
+    beast::flat_buffer buffer;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(16 << 20);
+    http::read(stream, buffer, parser);
+    const wire_response r = parser.release();
+    CHECK(r.chunked());
+    const bool gzip = r[http::field::content_encoding] == "gzip";
+    CHECK(gzip == (std::string(coding) == "gzip"));
+    const std::string body =
+        gzip ? synccore::net::gzip_decompress(r.body(), 16 << 20).value() : r.body();
+    CHECK(body == h.expected());
+  }
+  CHECK(s.server.stats().connections_accepted == 1);
+}

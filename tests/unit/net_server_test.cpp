@@ -156,6 +156,20 @@ std::pair<std::string, std::string> make_self_signed(const ruxx_test::temp_dir& 
   return {cert, key};
 }
 
+// A TLS connection to 127.0.0.1:`port`, handshake done, the server verified against `cert`.
+struct tls_client {
+  tls_client(std::uint16_t port, const std::string& cert) {
+    ctx.load_verify_file(cert);
+    ctx.set_verify_mode(asio::ssl::verify_peer);
+    beast::get_lowest_layer(stream).connect(
+        tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    stream.handshake(asio::ssl::stream_base::client);
+  }
+  asio::io_context ioc;
+  asio::ssl::context ctx{asio::ssl::context::tls_client};
+  beast::ssl_stream<beast::tcp_stream> stream{ioc, ctx};
+};
+
 }  // namespace
 
 TEST_CASE("server answers a route and exposes the request", "[net][server]") {
@@ -634,14 +648,8 @@ TEST_CASE("server speaks TLS with a certificate and key", "[net][server][tls]") 
   o.tls = synccore::net::tls_files{cert, key};
   running_server s(o, echo_handler);
 
-  asio::io_context ioc;
-  asio::ssl::context ctx(asio::ssl::context::tls_client);
-  ctx.load_verify_file(cert);
-  ctx.set_verify_mode(asio::ssl::verify_peer);
-  beast::ssl_stream<beast::tcp_stream> stream(ioc, ctx);
-  beast::get_lowest_layer(stream).connect(
-      tcp::endpoint(asio::ip::make_address("127.0.0.1"), s.endpoint.port));
-  stream.handshake(asio::ssl::stream_base::client);
+  tls_client client(s.endpoint.port, cert);
+  auto& stream = client.stream;
   for (int i = 0; i < 2; ++i) {  // keep-alive over TLS
     auto req = make_request(http::verb::post, "/secure", "over tls " + std::to_string(i));
     req.prepare_payload();
@@ -881,14 +889,8 @@ TEST_CASE("a streamed body goes out chunked over TLS, and the connection is reus
   streaming_handler h{40, 64 * 1024};
   running_server s(o, h);
 
-  asio::io_context ioc;
-  asio::ssl::context ctx(asio::ssl::context::tls_client);
-  ctx.load_verify_file(cert);
-  ctx.set_verify_mode(asio::ssl::verify_peer);
-  beast::ssl_stream<beast::tcp_stream> stream(ioc, ctx);
-  beast::get_lowest_layer(stream).connect(
-      tcp::endpoint(asio::ip::make_address("127.0.0.1"), s.endpoint.port));
-  stream.handshake(asio::ssl::stream_base::client);
+  tls_client client(s.endpoint.port, cert);
+  auto& stream = client.stream;
   for (const char* coding : {"identity", "gzip"}) {
     auto req = make_request(http::verb::get, "/long");
     req.set(http::field::accept_encoding, coding);

@@ -164,12 +164,12 @@ prepared_response process_request(wire_request&& request, const connection_info&
     std::optional<std::size_t> measured_length;
     try {
       response = ctx.handler(to_plain(request, std::move(body), connection));
-      ++ctx.requests_handled;
       if (request.method() == http::verb::head && response.more_body) {
         measured_length = measure_rest(response);
       } else {
         collect_short_body(response);
       }
+      ++ctx.requests_handled;  // counted once, here or in a catch below
     } catch (const std::exception& e) {
       ++ctx.requests_handled;
       ctx.log(log_level::error, "handler failed for " + what + ": " + e.what());

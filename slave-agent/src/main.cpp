@@ -66,22 +66,36 @@ std::string format_local(std::chrono::sys_seconds t, const date::time_zone* zone
                       date::make_zoned(zone, std::chrono::time_point_cast<std::chrono::minutes>(t)));
 }
 
+// A database the agent has not synced yet (the app's fresh file) lacks the bookkeeping tables:
+// it has no node id, nothing synced and nothing pending, which is an answer, not an error.
 int print_status(const std::filesystem::path& db) {
   synccore::db::connection conn(db, {.read_only = true});
-  auto node = conn.prepare("SELECT value FROM ruxx_sync_meta WHERE key = 'node_id'");
+  const bool has_meta = conn.has_table("ruxx_sync_meta");
+  const bool has_logs = conn.has_table("sync_logs");
+  const bool has_changes = conn.has_table("ruxx_sync_changes");
+  std::string node_id = "(not yet)";
+  if (has_meta) {
+    auto node = conn.prepare("SELECT value FROM ruxx_sync_meta WHERE key = 'node_id'");
+    if (node.step()) node_id = node.column_string(0);
+  }
   std::cout << "database: " << db.string() << "\n";
-  std::cout << "node id:  " << (node.step() ? node.column_string(0) : std::string("(not yet)"))
-            << "\n";
+  std::cout << "node id:  " << node_id << "\n";
   std::printf("%-22s %-20s %8s\n", "table", "last synced", "pending");
   for (const auto& t : synccore::tables::all_tables()) {
-    auto last = conn.prepare("SELECT last_synced_at FROM sync_logs WHERE table_name = ?");
-    last.bind(1, t.name);
-    std::string when = last.step() && !last.is_null(0) ? last.column_string(0) : "never";
-    auto pending = conn.prepare("SELECT count(*) FROM ruxx_sync_changes WHERE table_name = ?");
-    pending.bind(1, t.name);
-    pending.step();
-    std::printf("%-22s %-20s %8lld\n", std::string(t.name).c_str(), when.c_str(),
-                static_cast<long long>(pending.column_int64(0)));
+    std::string when = "never";
+    if (has_logs) {
+      auto last = conn.prepare("SELECT last_synced_at FROM sync_logs WHERE table_name = ?");
+      last.bind(1, t.name);
+      if (last.step() && !last.is_null(0)) when = last.column_string(0);
+    }
+    long long pending = 0;
+    if (has_changes) {
+      auto count = conn.prepare("SELECT count(*) FROM ruxx_sync_changes WHERE table_name = ?");
+      count.bind(1, t.name);
+      count.step();
+      pending = count.column_int64(0);
+    }
+    std::printf("%-22s %-20s %8lld\n", std::string(t.name).c_str(), when.c_str(), pending);
   }
   std::fflush(stdout);
   return exit_ok;

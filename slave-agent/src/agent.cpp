@@ -58,23 +58,29 @@ attempt_result run_attempt(const agent_options& options, const synccore::time::a
   try {
     auto lock = sync_lock::try_acquire(options.database);
     if (!lock) {
-      return {exit_locked, "another sync holds the lock on " + options.database.string(), {}, 0};
+      return {exit_locked, "another sync holds the lock on " + options.database.string(), {}, 0, false};
     }
     auto master_opts = options.master;
     master_api master(master_opts);
     if (options.recover || options.check_database) {
-      const auto health = options.recover ? health_report{db_health::corrupt, "--recover"}
-                                          : check_database(options.database, &master,
-                                                           options.thorough_check || options.force);
-      if (health.state != db_health::healthy) {
+      // --recover rebuilds whatever the check says; the check still tells whether the old file
+      // is readable (its pending changes are then pushed first and it is replaced in place).
+      auto health = check_database(options.database, options.recover ? nullptr : &master,
+                                   options.recover || options.thorough_check || options.force);
+      const bool readable =
+          health.state != db_health::missing && health.state != db_health::corrupt;
+      if (options.recover) health.detail = "--recover";
+      if (options.recover || health.state != db_health::healthy) {
         synccore::log::log_warning("The database needs recovery: " + health.detail,
                                    {{"path", options.database.string()}});
         recovery_options r;
         r.node_id_override = options.node_id_override;
         r.show_progress = options.show_progress;
         r.page_rows = std::max<std::size_t>(options.page_rows, 5000);
+        r.readable = readable;
         result.recovered_rows = recover_database(options.database, zone, master, r, stop);
       }
+      result.database_checked = !stop.stop_requested();
     }
     if (!stop.stop_requested()) result.tables = run_jobs(options, zone, master, job, stop);
   } catch (const run_failure& e) {

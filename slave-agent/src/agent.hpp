@@ -36,6 +36,8 @@ struct attempt_result {
   std::string message;  // the failure, when code != 0
   std::vector<table_summary> tables;
   std::size_t recovered_rows = 0;
+  // The database check ran and found the database healthy or recovered it.
+  bool database_checked = false;
 };
 
 // Performs one attempt. Never throws: every failure is an exit code and a one-line message.

@@ -1,11 +1,15 @@
 // Detecting a database that needs recovery and rebuilding it from the master (DESIGN.md
 // section 5). The check: the file is missing or empty, SQLite refuses it, `PRAGMA quick_check`
 // is not ok, synced tables are missing, or every app table is empty while the master has rows.
-// The rebuild: a fresh file "<db>.recovering" beside the database is created from schema/,
-// filled page by page from the master (progress bar on a terminal, log lines otherwise),
-// checked, given its capture triggers, and only then swapped in with rename(2); the old file
-// (with its -wal and -shm) is moved aside as "<db>.damaged-<time>", never deleted. A recovery
-// interrupted at any point leaves the old database in place; the next one starts over cleanly.
+// The rebuild never loses a local sale (docs/SYNC_DESIGN.md "Recovery"): from a readable old
+// file the pending local changes are pushed first (a failed push ends the recovery there). A
+// fresh file "<db>.recovering" beside the database is created from schema/, filled page by page
+// from the master (progress bar on a terminal, log lines otherwise), checked and given its
+// capture triggers. A readable old file is then replaced in place under its write lock once
+// whatever the app wrote meanwhile is pushed too, a copy of it kept as "<db>.damaged-<time>"
+// (recovery_swap.hpp); an unreadable one is moved aside under that name with its -wal and -shm
+// (never deleted) and the new file renamed into its place. A recovery interrupted at any point
+// leaves the old database in place; the next one starts over cleanly.
 #pragma once
 
 #include "master_api.hpp"
@@ -37,10 +41,15 @@ struct recovery_options {
   std::string node_id_override;  // SYNC_NODE_ID
   bool show_progress = false;    // a progress bar on stderr (a terminal)
   std::size_t page_rows = 5000;
+  // The old file opens and its tables can be read (not missing, not corrupt): push its pending
+  // changes first and replace it in place. Default: false (moved aside).
+  bool readable = false;
 };
 
 // Rebuilds `database` from the master. Returns the number of rows downloaded. Throws
-// run_failure (3/4 for the master, 5 for local failures). REQUIRES: the sync lock is held.
+// run_failure (3/4 for the master, including a failed push of the pending changes; 5 for local
+// failures; 0 when `stop` interrupted it), always with the old database still in place.
+// REQUIRES: the sync lock is held.
 std::size_t recover_database(const std::filesystem::path& database,
                              const synccore::time::app_zone& zone, master_api& master,
                              const recovery_options& options, std::stop_token stop);

@@ -187,6 +187,24 @@ table_summary sync_table(job_context& ctx, std::string_view table) {
   return summary;
 }
 
+std::vector<table_summary> push_pending(job_context& ctx, const std::vector<std::string>& tables) {
+  std::vector<table_summary> out;
+  for (const auto& name : tables) {
+    if (ctx.stop.stop_requested()) break;
+    table_summary summary;
+    summary.table = name;
+    push_table(ctx, *synccore::tables::find_table(name), summary);
+    if (summary.pushed || summary.pushed_deletes) {
+      synccore::log::log_info("Pushed pending " + name,
+                              {{"pushed", summary.pushed},
+                               {"pushed_deletes", summary.pushed_deletes},
+                               {"conflicts", summary.conflicts}});
+    }
+    out.push_back(std::move(summary));
+  }
+  return out;
+}
+
 std::vector<table_summary> run_sync(job_context& ctx) {
   std::vector<table_summary> out;
   for (const auto& t : synccore::tables::all_tables()) {

@@ -51,4 +51,11 @@ std::vector<table_summary> run_company_settings(job_context& ctx, bool force);
 // Pushes then pulls one table (used by both jobs and by tests).
 table_summary sync_table(job_context& ctx, std::string_view table);
 
+// Pushes the pending local changes of `tables` (captured rows and deletes, counter deltas, an
+// unacknowledged outbox batch), in the given order, without pulling: the push half of
+// sync_table. A recovery calls it before it replaces a readable database, so the depot's
+// unsynced sales reach the master first. Returns one summary per table. Throws run_failure
+// (3/4 for the master) like sync_table; stops after the current batch when `ctx.stop` is set.
+std::vector<table_summary> push_pending(job_context& ctx, const std::vector<std::string>& tables);
+
 }  // namespace slave

@@ -289,12 +289,25 @@ int main(int argc, char** argv) {
         if (r.code == exit_locked) synccore::log::log_notice("Skipped: " + r.message);
       };
     };
+    synccore::cron::system_clock_source clock;
     {
-      // The start-up check (thorough) and a first sync happen right away, not at the first slot.
-      auto a = agent;
-      a.check_database = true;
-      a.thorough_check = true;
-      run_attempt(a, zone, job_kind::all, stop.get_token());
+      // The start-up check (thorough) and a first sync happen right away, not at the first
+      // slot. Until the check passes or a recovery completes the schedules do not start (a run
+      // would sync onto a database that needs recovery): it is retried, the wait doubling from
+      // 5 s to 5 min; SIGTERM ends the wait at once.
+      auto backoff = std::chrono::seconds(5);
+      for (;;) {
+        auto a = agent;
+        a.check_database = true;
+        a.thorough_check = true;
+        const auto r = run_attempt(a, zone, job_kind::all, stop.get_token());
+        if (r.database_checked || stop.stop_requested()) break;
+        synccore::log::log_warning("The database check or recovery did not complete; retrying in " +
+                                       std::to_string(backoff.count()) + " s",
+                                   {{"exit_code", r.code}});
+        if (!clock.sleep_until(clock.now() + backoff, stop.get_token())) break;
+        backoff = std::min<std::chrono::seconds>(backoff * 2, std::chrono::minutes(5));
+      }
       first = false;
     }
     // Between runs, a migration of the depot app that rebuilds a table drops its capture
@@ -308,7 +321,6 @@ int main(int argc, char** argv) {
         });
     jobs.push_back({"run", run_schedule, attempt(job_kind::run)});
     jobs.push_back({"company-settings", settings_schedule, attempt(job_kind::company_settings)});
-    synccore::cron::system_clock_source clock;
     synccore::cron::scheduler_hooks hooks;
     hooks.on_error = [](const std::string& name, const std::string& what) {
       synccore::log::log_error("Job " + name + " failed: " + what);

@@ -40,6 +40,7 @@ const char* help_text =
     "\n"
     "  slave-agent --once [--job run|company-settings|all] [--force]   sync once and exit\n"
     "  slave-agent --recover                                           rebuild the database now\n"
+    "      (pending local changes are pushed first; the old state is kept as <db>.damaged-<time>)\n"
     "  slave-agent                                                     run as a service\n"
     "  slave-agent status                        per table: last sync, pending local changes\n"
     "  slave-agent schedule [--count N]          the next N fire times of each job\n"
@@ -122,7 +123,8 @@ int main(int argc, char** argv) {
       ("job", po::value<std::string>()->default_value("run"), "with --once: run, company-settings or all")
       ("force", "run even when APP_MODE is not slave; company-settings: sync again; run: also "
                 "check and recover the database")
-      ("recover", "full recovery from the master now")
+      ("recover", "full recovery from the master now, after pushing the pending local changes "
+                  "(exit 3/4 and nothing replaced when that push fails)")
       ("schedule-run", po::value<std::string>()->default_value("*/15 * * * *"),
        "cron schedule of the run job (5 fields, APP_TIMEZONE)")
       ("schedule-company-settings", po::value<std::string>()->default_value("0 0 * * *"),

@@ -58,7 +58,8 @@ attempt_result run_attempt(const agent_options& options, const synccore::time::a
   try {
     auto lock = sync_lock::try_acquire(options.database);
     if (!lock) {
-      return {exit_locked, "another sync holds the lock on " + options.database.string(), {}, 0, false};
+      return {exit_locked, "another sync holds the lock on " + options.database.string(), {}, 0,
+              false};
     }
     auto master_opts = options.master;
     master_api master(master_opts);

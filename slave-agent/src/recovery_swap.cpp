@@ -137,7 +137,9 @@ bool replace_in_place(synccore::db::connection& live, const fs::path& recovered,
 
 void remove_with_sidecars(const fs::path& file) {
   std::error_code ec;
-  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(file.string() + suffix, ec);
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    fs::remove(file.string() + suffix, ec);
+  }
 }
 
 void move_with_sidecars(const fs::path& from, const fs::path& to) {

@@ -854,3 +854,95 @@ TEST_CASE("codec throughput on 100k transactions", "[.][perf]") {
   CHECK(keys == 100000 * t.columns.size());
   CHECK(ok == 100000);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Date columns (a `date` column the app may add later): a calendar day, never moved between
+// zones. Converted as a timestamp, Lagos midnight would become 23:00 of the day before in UTC.
+
+namespace {
+
+struct dated_db : fixture_db {
+  dated_db() {
+    conn.execute("ALTER TABLE transactions ADD COLUMN delivery_date date");
+    conn.execute("INSERT INTO users (id, name, email, password) VALUES (1, 'A', 'a@x', 'x')");
+  }
+};
+
+}  // namespace
+
+TEST_CASE("date columns have their own kind; datetime and timestamp stay timestamps",
+          "[codec][date]") {
+  using synccore::schema::column_kind;
+  using synccore::schema::kind_from_declared_type;
+  CHECK(kind_from_declared_type("date") == column_kind::date);
+  CHECK(kind_from_declared_type("DATE") == column_kind::date);
+  CHECK(kind_from_declared_type("datetime") == column_kind::timestamp);
+  CHECK(kind_from_declared_type("timestamp") == column_kind::timestamp);
+  dated_db db;
+  const auto t = read_table_schema(db.conn, "transactions");
+  REQUIRE(t.find("delivery_date") != nullptr);
+  CHECK(t.find("delivery_date")->kind == column_kind::date);
+  CHECK(t.find("updated_at")->kind == column_kind::timestamp);
+}
+
+TEST_CASE("encode: a date travels as stored, without a zone conversion", "[codec][date]") {
+  dated_db db;
+  const auto day = [&](const std::string& expr) {
+    return encode_one(db, "transactions", "delivery_date", expr);
+  };
+  CHECK(day("'2026-11-24'") == json::value("2026-11-24"));
+  CHECK(day("'2026-01-01'") == json::value("2026-01-01"));
+  CHECK(encode_one(db, "transactions", "delivery_date", "'2026-11-24 00:00:00'") ==
+        json::value("2026-11-24 00:00:00"));
+  CHECK(encode_one(db, "transactions", "delivery_date", "NULL") == json::value(nullptr));
+  CHECK(encode_one(db, "transactions", "delivery_date", "'soon'") == json::value("soon"));
+  // The timestamp next to it is still converted.
+  CHECK(encode_one(db, "transactions", "updated_at", "'2026-11-24 00:00:00'") ==
+        json::value("2026-11-23T23:00:00.000000Z"));
+}
+
+TEST_CASE("decode: a date is stored as sent; an instant is read as its app-zone day",
+          "[codec][date]") {
+  dated_db db;
+  auto dec = [&](const json::value& v) {
+    return decoded_value(db, "transactions", "delivery_date", v);
+  };
+  CHECK(dec("2026-11-24") == txt("2026-11-24"));
+  CHECK(dec("2026-01-01") == txt("2026-01-01"));
+  CHECK(dec("2026-11-24 00:00:00") == txt("2026-11-24 00:00:00"));  // no zone: as written
+  // A PHP node serializing a `date` cast sends the app-zone midnight in UTC.
+  CHECK(dec("2026-11-23T23:00:00.000000Z") == txt("2026-11-24"));
+  CHECK(dec("2026-11-24T00:00:00+01:00") == txt("2026-11-24"));
+  CHECK(dec("2026-11-24T10:00:00Z") == txt("2026-11-24 11:00:00"));
+  CHECK(dec(nullptr) == sql_value{});
+  for (const json::value& bad : {json::value("garbage"), json::value("2026-02-30"),
+                                json::value(20261124), json::value(true), json::value("")}) {
+    const auto e = decode_error(db, "transactions", "delivery_date", bad);
+    CHECK(e.field == "delivery_date");
+  }
+}
+
+TEST_CASE("a date column round-trips unchanged through the wire", "[codec][date]") {
+  dated_db a;
+  dated_db b;
+  for (const char* day : {"2026-11-24", "2026-01-01", "2024-02-29", "2026-12-31"}) {
+    INFO(day);
+    a.conn.execute("DELETE FROM transactions");
+    a.conn.execute(
+        "INSERT INTO transactions (id, transaction_number, cashier_id, quantity_kg, "
+        "price_per_kg, total_amount, status, created_at, updated_at, delivery_date) VALUES (1, "
+        "'TXN-20261124-AAAAAA', 1, 1, 1, 1, 'completed', '2026-11-24 00:00:00', "
+        "'2026-11-24 00:00:00', '" + std::string(day) + "')");
+    const auto ta = read_table_schema(a.conn, "transactions");
+    const auto rows = encode_all(a.conn, "SELECT * FROM transactions", ta, a.zone);
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0].at("delivery_date") == json::value(day));
+    const auto text = json::serialize(rows[0]);
+    const auto tb = read_table_schema(b.conn, "transactions");
+    row_decoder dec(tb, b.zone);
+    const auto decoded = dec.decode(json::parse(text).as_object());
+    REQUIRE(decoded);
+    CHECK(*decoded->find("delivery_date") == txt(day));
+    CHECK(*decoded->find("created_at") == txt("2026-11-24 00:00:00"));
+  }
+}

@@ -120,7 +120,7 @@ TEST_CASE("declared types map to wire kinds", "[table_schema]") {
   CHECK(kind_from_declared_type("double precision") == D);
   CHECK(kind_from_declared_type("datetime") == T);
   CHECK(kind_from_declared_type("timestamp") == T);
-  CHECK(kind_from_declared_type("DATE") == T);
+  CHECK(kind_from_declared_type("DATE") == column_kind::date);  // a calendar day, not an instant
   CHECK(kind_from_declared_type("time") == X);
   CHECK(kind_from_declared_type("varchar") == X);
   CHECK(kind_from_declared_type("varchar(255)") == X);

@@ -2,6 +2,7 @@
 
 #include <synccore/db/statement.hpp>
 #include <synccore/time/app_zone.hpp>
+#include <synccore/time/timestamp_text.hpp>
 
 #include "number_text.hpp"
 
@@ -167,6 +168,25 @@ expected<sql_value> decode_timestamp(const schema::column_info& c, const json::v
   return sql_value{std::move(*db_text)};
 }
 
+// A calendar day travels as written: "2026-11-24" (or any zone-less date-time text) is stored
+// unchanged. Only a value with 'Z' or an offset (a PHP node serializing a date cast) is moved
+// to the app zone, and its midnight reduced to the day, so the day is the one the sender meant.
+expected<sql_value> decode_date(const schema::column_info& c, const json::value& v,
+                                const time::app_zone& zone) {
+  if (!v.is_string()) return wrong(c, "a date string (YYYY-MM-DD)", v);
+  const std::string_view text(v.get_string().data(), v.get_string().size());
+  const auto fields = time::parse_timestamp_text(text);
+  if (!fields) return input_error{c.name, fields.error().message};
+  if (!fields->has_offset) return sql_value{std::string(text)};
+  auto db_text = zone.wire_to_db(text);
+  if (!db_text) return input_error{c.name, db_text.error().message};
+  constexpr std::string_view midnight = " 00:00:00";
+  if (db_text->size() > midnight.size() && db_text->ends_with(midnight)) {
+    db_text->resize(db_text->size() - midnight.size());
+  }
+  return sql_value{std::move(*db_text)};
+}
+
 }  // namespace
 
 expected<sql_value> decode_value(const schema::column_info& column, const json::value& value,
@@ -181,6 +201,8 @@ expected<sql_value> decode_value(const schema::column_info& column, const json::
       return decode_boolean(column, value);
     case column_kind::timestamp:
       return decode_timestamp(column, value, zone);
+    case column_kind::date:
+      return decode_date(column, value, zone);
     case column_kind::text:
       return decode_text(column, value);
     case column_kind::blob:

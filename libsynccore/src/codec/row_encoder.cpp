@@ -85,6 +85,8 @@ json::value encode_value(const db::statement& st, int col, column_kind kind,
       return encode_boolean(st, col);
     case column_kind::timestamp:
       return encode_timestamp(st, col, zone);
+    case column_kind::date:
+      return raw_text(st, col);  // a calendar day travels as stored, never converted
     case column_kind::text:
       if (type == value_type::integer) return st.column_int64(col);
       if (type == value_type::real) return st.column_double(col);

@@ -51,7 +51,7 @@ constexpr bool iequals_any(std::string_view a,
 constexpr std::array<std::string_view, 2> boolean_names{"boolean", "bool"};
 constexpr std::array<std::string_view, 6> decimal_names{"numeric", "decimal", "float",
                                                         "real",    "double",  "double precision"};
-constexpr std::array<std::string_view, 3> timestamp_names{"datetime", "timestamp", "date"};
+constexpr std::array<std::string_view, 2> timestamp_names{"datetime", "timestamp"};
 
 }  // namespace
 
@@ -70,6 +70,9 @@ column_kind kind_from_declared_type(std::string_view declared_type) noexcept {
   if (iequals(base, "tinyint") && args == "1") return column_kind::boolean;
   if (iequals_any(base, decimal_names)) return column_kind::decimal;
   if (iequals_any(base, timestamp_names)) return column_kind::timestamp;
+  // A calendar day ("delivery_date date"): converting its midnight between zones would move it
+  // to the day before or after.
+  if (iequals(base, "date")) return column_kind::date;
   if (iequals(base, "blob")) return column_kind::blob;
   // Otherwise SQLite's own affinity rules (section 3.1 of "Datatypes In SQLite").
   if (icontains(base, "int")) return column_kind::integer;

@@ -10,8 +10,10 @@
 // Value formats (see docs/SCHEMA.md), by column kind and SQLite storage class:
 // - encode: null -> null for every kind. integer: INTEGER -> number, integral REAL -> number.
 //   decimal: INTEGER 500 -> "500.00", REAL -> format_decimal(), numeric TEXT "500" -> "500.00".
-//   boolean: a number -> true when non-zero. timestamp: app_zone::db_to_wire(). text: TEXT ->
-//   string, a number stored in a text column stays a number. blob: the bytes as a string.
+//   boolean: a number -> true when non-zero. timestamp: app_zone::db_to_wire(). date: the
+//   stored text unchanged ("2026-11-24"; no zone conversion, which would move the day).
+//   text: TEXT -> string, a number stored in a text column stays a number. blob: the bytes as
+//   a string.
 //   Anything that cannot be converted (text "abc" in an integer column, an unparseable
 //   timestamp) is emitted as its raw text, never dropped.
 // - decode: null -> null for every column (NOT NULL is the apply engine's business).
@@ -22,7 +24,9 @@
 //   SQLite's NUMERIC affinity stores, so the decoded value is the stored one.
 //   boolean: true/false, 0/1, "0"/"1" -> int64 0/1. text: strings; numbers become their
 //   shortest text. timestamp: any ISO-8601 accepted by app_zone::parse() -> "YYYY-MM-DD
-//   HH:MM:SS" in the app zone. blob: strings (bound as text). Objects and arrays are always
+//   HH:MM:SS" in the app zone. date: a string that parses as a date or date-time; without a
+//   zone it is stored unchanged, with 'Z' or an offset it is moved to the app zone (midnight
+//   becomes the bare "YYYY-MM-DD"). blob: strings (bound as text). Objects and arrays are always
 //   errors.
 #pragma once
 

@@ -18,9 +18,10 @@ namespace synccore::schema {
 
 // How a column's values are represented on the wire, derived from the declared type the way
 // Laravel's SQLite grammar writes it: "integer" -> integer, "numeric"/"decimal"/"float"/"real"/
-// "double" -> decimal, "tinyint(1)"/"boolean" -> boolean, "datetime"/"timestamp"/"date" ->
-// timestamp, "blob" -> blob, anything else (varchar, text) -> text.
-enum class column_kind { integer, decimal, boolean, timestamp, text, blob };
+// "double" -> decimal, "tinyint(1)"/"boolean" -> boolean, "datetime"/"timestamp" -> timestamp,
+// "date" -> date (a calendar day, never converted between zones), "blob" -> blob, anything else
+// (varchar, text) -> text.
+enum class column_kind { integer, decimal, boolean, timestamp, date, text, blob };
 
 struct column_info {
   std::string name;

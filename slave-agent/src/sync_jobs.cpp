@@ -11,6 +11,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 #include <set>
@@ -31,6 +32,23 @@ std::string now_db(const synccore::time::app_zone& zone) {
 // Margin subtracted from the last sync time when pulling from a version 1 master by `since`,
 // to tolerate clock skew between the nodes (applying a row twice is harmless).
 constexpr auto v1_since_margin = std::chrono::minutes(10);
+
+void warn_dropped_columns(const table_descriptor& t, const std::vector<std::string>& columns) {
+  if (columns.empty()) return;
+  json::array names;
+  for (const auto& c : columns) names.emplace_back(c);
+  synccore::log::log_warning(
+      "The master sent " + std::string(t.name) +
+          " columns this database does not have (the master's schema is newer); they were "
+          "dropped and the rest applied",
+      {{"table", t.name}, {"columns", json::serialize(names)}});
+}
+
+void add_dropped(std::vector<std::string>& all, const std::vector<std::string>& more) {
+  for (const auto& c : more) {
+    if (std::find(all.begin(), all.end(), c) == all.end()) all.push_back(c);
+  }
+}
 
 // The PHP master stores every pushed inventory row as a new tank and knows no stock deltas, so
 // against it inventory is only pulled (master wins) and local stock changes are dropped, loudly.
@@ -91,10 +109,11 @@ void pull_table_v2(job_context& ctx, const table_descriptor& t, table_summary& s
   const bool full_replace = t.pull_is_full_replace;
   std::string cursor = full_replace ? std::string() : synccore::sync::load_cursor(ctx.conn, t.name).value_or("");
   std::set<std::int64_t> seen;
+  std::vector<std::string> dropped;
   bool more = true;
   bool restarted = false;
   while (more) {
-    if (ctx.stop.stop_requested() && !full_replace) return;
+    if (ctx.stop.stop_requested() && !full_replace) break;
     json::object answer;
     try {
       answer = ctx.master.pull("table=" + url_encode(t.name) + "&cursor=" + url_encode(cursor) +
@@ -121,15 +140,21 @@ void pull_table_v2(job_context& ctx, const table_descriptor& t, table_summary& s
     const auto& deletes = deleted && deleted->is_array() ? deleted->get_array() : no_deletes;
     cursor = std::string(next->get_string());
     // A full replace never saves its cursor: it starts over from the snapshot each run.
-    synccore::sync::apply_pull_page(ctx.conn, ctx.zone, t, data->get_array(), deletes,
-                                    full_replace ? std::nullopt : std::optional(cursor),
-                                    now_db(ctx.zone), full_replace ? &seen : nullptr);
+    const auto applied = synccore::sync::apply_pull_page(
+        ctx.conn, ctx.zone, t, data->get_array(), deletes,
+        full_replace ? std::nullopt : std::optional(cursor), now_db(ctx.zone),
+        full_replace ? &seen : nullptr);
+    add_dropped(dropped, applied.dropped_columns);
     summary.pulled += data->get_array().size();
     summary.pulled_deletes += deletes.size();
     const auto* has_more = answer.if_contains("has_more");
     more = has_more && has_more->is_bool() && has_more->get_bool();
   }
-  if (full_replace) summary.pulled_deletes += synccore::sync::finish_full_replace(ctx.conn, t, seen);
+  warn_dropped_columns(t, dropped);
+  if (more) return;  // stopped between pages
+  if (full_replace) {
+    summary.pulled_deletes += synccore::sync::finish_full_replace(ctx.conn, t, seen);
+  }
 }
 
 void pull_table_v1(job_context& ctx, const table_descriptor& t, table_summary& summary) {
@@ -150,9 +175,10 @@ void pull_table_v1(job_context& ctx, const table_descriptor& t, table_summary& s
   if (!data || !data->is_array()) throw run_failure(exit_unreachable, "pull: no data in the answer");
   std::set<std::int64_t> seen;
   static const json::array no_deletes;
-  synccore::sync::apply_pull_page(ctx.conn, ctx.zone, t, data->get_array(), no_deletes,
-                                  std::nullopt, ctx.zone.to_db(started),
-                                  t.pull_is_full_replace ? &seen : nullptr);
+  const auto applied = synccore::sync::apply_pull_page(
+      ctx.conn, ctx.zone, t, data->get_array(), no_deletes, std::nullopt,
+      ctx.zone.to_db(started), t.pull_is_full_replace ? &seen : nullptr);
+  warn_dropped_columns(t, applied.dropped_columns);
   summary.pulled += data->get_array().size();
   if (t.pull_is_full_replace) {
     summary.pulled_deletes += synccore::sync::finish_full_replace(ctx.conn, t, seen);

@@ -8,7 +8,7 @@ import re
 import unittest
 
 from support import fixtures
-from support.slave_support import FakePhpMaster, SlaveTestCase, now_db, rows, sell, stock
+from support.slave_support import SlaveTestCase, now_db, rows, sell, stock
 
 DB_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
 WIRE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
@@ -18,9 +18,7 @@ class PhpMasterTest(SlaveTestCase):
 
     def setUp(self):
         super().setUp()
-        self.php = FakePhpMaster()
-        self.php.__enter__()
-        self.addCleanup(self.php.__exit__, None, None, None)
+        self.php = self.start_php_master()
         self.slave = self.path("slave.sqlite")
 
     def test_a_fresh_slave_recovers_from_the_php_master(self):

@@ -946,3 +946,33 @@ TEST_CASE("a date column round-trips unchanged through the wire", "[codec][date]
     CHECK(*decoded->find("created_at") == txt("2026-11-24 00:00:00"));
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Pulled rows with columns this database does not have (the master migrated first)
+
+TEST_CASE("decode_dropping_unknown drops unknown columns and names each once", "[codec]") {
+  fixture_db db;
+  const auto users = read_table_schema(db.conn, "users");
+  constexpr std::array<std::string_view, 1> refused{"remember_token"};
+  row_decoder dec(users, db.zone, refused);
+  std::vector<std::string> unknown;
+  const auto r = dec.decode_dropping_unknown(
+      json::object{{"id", 4}, {"name", "A"}, {"nickname", "Ace"}, {"remember_token", "t"},
+                   {"id; DROP TABLE users", 1}},
+      unknown);
+  REQUIRE(r);
+  CHECK(r->values.size() == 2);
+  CHECK(*r->find("id") == i64(4));
+  CHECK(r->find("nickname") == nullptr);
+  CHECK(unknown == std::vector<std::string>{"nickname", "id; DROP TABLE users"});
+  const auto again =
+      dec.decode_dropping_unknown(json::object{{"id", 5}, {"nickname", "B"}}, unknown);
+  REQUIRE(again);
+  CHECK(unknown.size() == 2);  // still named once
+  // A known column with a bad value is still an error.
+  const auto bad = dec.decode_dropping_unknown(json::object{{"is_active", 7}, {"x", 1}}, unknown);
+  REQUIRE_FALSE(bad.has_value());
+  CHECK(bad.error().field == "is_active");
+  // The strict decode (pushed rows at the master) still refuses them.
+  CHECK_FALSE(dec.decode(json::object{{"id", 4}, {"nickname", "Ace"}}).has_value());
+}

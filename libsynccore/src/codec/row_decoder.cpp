@@ -240,11 +240,27 @@ const row_decoder::name_entry* row_decoder::lookup(std::string_view name) const 
 }
 
 expected<decoded_row> row_decoder::decode(const json::object& row) const {
+  return decode_row(row, nullptr);
+}
+
+expected<decoded_row> row_decoder::decode_dropping_unknown(
+    const json::object& row, std::vector<std::string>& unknown) const {
+  return decode_row(row, &unknown);
+}
+
+expected<decoded_row> row_decoder::decode_row(const json::object& row,
+                                              std::vector<std::string>* unknown) const {
   decoded_row out;
   out.values.reserve(row.size());
   for (const auto& kv : row) {
     const std::string_view name(kv.key().data(), kv.key().size());
     const auto* entry = lookup(name);
+    if (entry == nullptr && unknown != nullptr) {
+      if (std::find(unknown->begin(), unknown->end(), name) == unknown->end()) {
+        unknown->emplace_back(name);
+      }
+      continue;
+    }
     if (entry == nullptr) return input_error{std::string(name), "unknown column"};
     if (entry->column < 0) continue;  // refused: dropped silently
     const auto& column = table_.columns[static_cast<std::size_t>(entry->column)];

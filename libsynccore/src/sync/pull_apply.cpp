@@ -171,7 +171,7 @@ pull_apply_stats apply_pull_page(db::connection& conn, const time::app_zone& zon
     for (std::size_t i = 0; i < rows.size(); ++i) {
       const auto* object = rows[i].if_object();
       if (!object) throw std::runtime_error("master sent a row that is not an object");
-      auto decoded = decoder.decode(*object);
+      auto decoded = decoder.decode_dropping_unknown(*object, stats.dropped_columns);
       if (!decoded) {
         throw std::runtime_error("master sent an unusable " + std::string(t.name) + " row: " +
                                  decoded.error().field + " " + decoded.error().message);

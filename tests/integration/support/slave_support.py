@@ -579,6 +579,13 @@ class SlaveTestCase(unittest.TestCase):
         self.addCleanup(stop)
         return server
 
+    def start_php_master(self, **kw):
+        """A running FakePhpMaster, stopped at cleanup."""
+        php = FakePhpMaster(**kw)
+        php.__enter__()
+        self.addCleanup(php.__exit__, None, None, None)
+        return php
+
     def start_synced_pair(self):
         """self.mdb (seeded) with a running self.master, and self.slave recovered from it by one
         run."""

@@ -125,6 +125,12 @@ class row_decoder {
   // 2 for a boolean, an object anywhere). The first such column is reported.
   expected<decoded_row> decode(const boost::json::object& row) const;
 
+  // As decode(), except that a column the table does not have is dropped instead of refused,
+  // its name added to `unknown` (once). For rows pulled from the master, whose schema may be
+  // ahead of this database's (the master migrated first). The name is never used in SQL.
+  expected<decoded_row> decode_dropping_unknown(const boost::json::object& row,
+                                                std::vector<std::string>& unknown) const;
+
   const schema::table_schema& table() const noexcept { return table_; }
 
  private:
@@ -135,6 +141,9 @@ class row_decoder {
   };
   // Finds `name` in names_ (sorted by name). Returns nullptr when unknown.
   const name_entry* lookup(std::string_view name) const noexcept;
+  // decode() when `unknown` is null, decode_dropping_unknown() otherwise.
+  expected<decoded_row> decode_row(const boost::json::object& row,
+                                   std::vector<std::string>* unknown) const;
 
   const schema::table_schema& table_;
   const time::app_zone& zone_;

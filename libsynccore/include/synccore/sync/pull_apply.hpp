@@ -12,6 +12,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace synccore::db {
 class connection;
@@ -31,12 +32,17 @@ struct pull_apply_stats {
   std::size_t kept_local = 0;  // a newer local edit was kept
   std::size_t deleted = 0;
   std::size_t moved_local = 0; // local new rows moved aside to free an id
+  // Columns the master sent that this database's table does not have (the master migrated
+  // first): dropped from every row, the rest applied. Each name once, in order of appearance.
+  std::vector<std::string> dropped_columns;
 };
 
 // Applies `rows` and `deleted` (identity values) from the master. When `cursor` is set it is
 // saved for `table` in the same transaction. When `seen_ids` is given, the ids of applied rows
-// are added to it (for a full replace). `now_db` stamps sync_logs. Throws std::runtime_error
-// when the master sent a row this database cannot store (named in the message).
+// are added to it (for a full replace). `now_db` stamps sync_logs. Columns unknown here are
+// dropped and listed in the stats (the caller warns once per table and run). Throws
+// std::runtime_error when the master sent a row this database cannot store (named in the
+// message).
 pull_apply_stats apply_pull_page(db::connection& conn, const time::app_zone& zone,
                                  const tables::table_descriptor& table,
                                  const boost::json::array& rows, const boost::json::array& deleted,

@@ -4,6 +4,10 @@
 
 #include <boost/json/parse.hpp>
 
+#include <date/date.h>
+
+#include <sstream>
+
 namespace slave {
 
 namespace json = boost::json;
@@ -34,6 +38,16 @@ synccore::net::http_client make_client(const master_options& o) {
   } catch (const std::exception& e) {
     throw run_failure(exit_usage, std::string("master URL: ") + e.what());
   }
+}
+
+// An HTTP date in the IMF-fixdate form every server sends ("Tue, 24 Nov 2026 14:30:01 GMT").
+std::optional<std::chrono::sys_seconds> parse_http_date(std::optional<std::string_view> text) {
+  if (!text) return std::nullopt;
+  std::istringstream in{std::string(*text)};
+  date::sys_seconds out{};
+  in >> date::parse("%a, %d %b %Y %H:%M:%S GMT", out);
+  if (in.fail()) return std::nullopt;
+  return out;
 }
 
 }  // namespace
@@ -71,6 +85,7 @@ json::object master_api::call(synccore::net::client_request request, std::string
     }
     throw run_failure(exit_unreachable, std::string(what) + ": " + e.message);
   }
+  last_date_ = parse_http_date(result->headers.get("Date"));
   boost::system::error_code ec;
   auto parsed = json::parse(result->body, ec);
   if (ec || !parsed.is_object()) {

@@ -9,6 +9,7 @@
 
 #include <boost/json/object.hpp>
 
+#include <chrono>
 #include <optional>
 #include <string>
 
@@ -42,11 +43,16 @@ class master_api {
   // GET /api/sync/pull?`query`; returns the parsed 200 answer.
   boost::json::object pull(const std::string& query);
 
+  // The master's clock as its last 200 answer stated it (the HTTP `Date` header, whole
+  // seconds), or nullopt when that answer had none or an unreadable one.
+  std::optional<std::chrono::sys_seconds> last_answer_date() const { return last_date_; }
+
  private:
   boost::json::object call(synccore::net::client_request request, std::string_view what);
   synccore::net::http_client client_;
   std::string node_id_;
   std::optional<protocol_version> protocol_;
+  std::optional<std::chrono::sys_seconds> last_date_;
 };
 
 // Percent-encodes a query parameter value.

@@ -29,9 +29,30 @@ std::string now_db(const synccore::time::app_zone& zone) {
       std::chrono::system_clock::now()));
 }
 
-// Margin subtracted from the last sync time when pulling from a version 1 master by `since`,
-// to tolerate clock skew between the nodes (applying a row twice is harmless).
-constexpr auto v1_since_margin = std::chrono::minutes(10);
+// Overlap subtracted from the pull mark when pulling from a version 1 master by `since`: a
+// row the master wrote while it answered the previous pull, with an `updated_at` a little
+// older than the newest row of that answer, is fetched again next time (applying a row twice
+// is harmless).
+constexpr auto v1_since_overlap = std::chrono::minutes(10);
+
+std::optional<std::string> load_meta(job_context& ctx, const std::string& key) {
+  auto st = ctx.conn.prepare("SELECT value FROM ruxx_sync_meta WHERE key = ?");
+  st.bind(1, key);
+  if (!st.step()) return std::nullopt;
+  return st.column_string(0);
+}
+
+void save_meta(job_context& ctx, const std::string& key, const std::string& value) {
+  auto st = ctx.conn.prepare(
+      "INSERT INTO ruxx_sync_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET "
+      "value = excluded.value");
+  st.bind(1, key).bind(2, value);
+  st.run();
+}
+
+// Where a version 1 pull of `table` starts next time: the newest `updated_at` the master has
+// sent for it (database text, the master's own clock), never the slave's clock.
+std::string v1_mark_key(std::string_view table) { return "v1_pull_mark:" + std::string(table); }
 
 void warn_dropped_columns(const table_descriptor& t, const std::vector<std::string>& columns) {
   if (columns.empty()) return;
@@ -157,17 +178,35 @@ void pull_table_v2(job_context& ctx, const table_descriptor& t, table_summary& s
   }
 }
 
+// The newest `updated_at` among `rows` (wire values, the master's clock), if any.
+std::optional<synccore::time::utc_instant> newest_updated_at(const synccore::time::app_zone& zone,
+                                                            const json::array& rows) {
+  std::optional<synccore::time::utc_instant> newest;
+  for (const auto& row : rows) {
+    const auto* object = row.if_object();
+    const auto* value = object ? object->if_contains("updated_at") : nullptr;
+    if (!value || !value->is_string()) continue;
+    const auto instant = zone.parse(std::string_view(value->get_string()));
+    if (instant && (!newest || *instant > *newest)) newest = *instant;
+  }
+  return newest;
+}
+
 void pull_table_v1(job_context& ctx, const table_descriptor& t, table_summary& summary) {
   const auto started = std::chrono::time_point_cast<std::chrono::microseconds>(
       std::chrono::system_clock::now());
   std::string query = "table=" + url_encode(t.name);
+  // The pull mark: the newest `updated_at` of what the master sent before (its clock, not
+  // ours), less an overlap. Without one (first pull, or after an upgrade) everything is pulled.
+  std::optional<synccore::time::utc_instant> mark;
   if (!t.pull_is_full_replace) {
-    if (auto last = synccore::sync::last_synced_at(ctx.conn, t.name); last && !last->empty()) {
-      if (auto instant = ctx.zone.from_db(*last)) {
-        // The PHP master compares `since` as text against its database format, so send that
-        // format (an ISO `since` of the same day would return nothing there).
-        query += "&since=" + url_encode(ctx.zone.to_db(*instant - v1_since_margin));
-      }
+    if (auto saved = load_meta(ctx, v1_mark_key(t.name))) {
+      if (auto instant = ctx.zone.from_db(*saved)) mark = *instant;
+    }
+    if (mark) {
+      // The PHP master compares `since` as text against its database format, so send that
+      // format (an ISO `since` of the same day would return nothing there).
+      query += "&since=" + url_encode(ctx.zone.to_db(*mark - v1_since_overlap));
     }
   }
   const auto answer = ctx.master.pull(query);
@@ -182,6 +221,14 @@ void pull_table_v1(job_context& ctx, const table_descriptor& t, table_summary& s
   summary.pulled += data->get_array().size();
   if (t.pull_is_full_replace) {
     summary.pulled_deletes += synccore::sync::finish_full_replace(ctx.conn, t, seen);
+  } else if (auto newest = newest_updated_at(ctx.zone, data->get_array())) {
+    // A row stamped in the future (a depot whose clock ran ahead pushed it with its own
+    // updated_at, which the PHP master keeps) must not carry the mark past the master's clock.
+    if (const auto master_now = ctx.master.last_answer_date()) {
+      newest = std::min(*newest, synccore::time::utc_instant(*master_now));
+    }
+    // Saved after the rows are committed: a crash in between pulls them again, harmlessly.
+    if (!mark || *newest > *mark) save_meta(ctx, v1_mark_key(t.name), ctx.zone.to_db(*newest));
   }
 }
 

@@ -22,6 +22,47 @@ class PhpMasterRollOutTest(SlaveTestCase):
         self.php = self.start_php_master()
         self.slave = self.path("slave.sqlite")
 
+    def test_a_row_stamped_by_a_master_whose_clock_is_behind_is_not_missed(self):
+        self.sync(self.slave, self.php.url)
+        # The master's clock is an hour behind the slave's: a row it changes now carries an
+        # updated_at an hour before the slave's "now" (equally: a row written at the master
+        # while the slave pulled, stamped before the pull's start on the slave's clock).
+        stamp = lagos_db_text(-timedelta(hours=1))
+        with self.php.lock:
+            user = self.php.tables["users"][1]
+            user["name"] = "Renamed behind the slave's clock"
+            user["updated_at"] = fixtures.wire_iso(stamp)
+        self.sync(self.slave, self.php.url)
+        self.assertEqual(fixtures.query(self.slave, "SELECT name FROM users WHERE id = 2"),
+                         [("Renamed behind the slave's clock",)])
+        since = self.php.pulls("users")[-1].get("since")
+        self.assertIsNotNone(since, "an incremental pull after the first")
+        self.assertLessEqual(since, stamp)
+        # The next pull starts from that row (less the overlap), not from the slave's clock.
+        self.sync(self.slave, self.php.url)
+        since = self.php.pulls("users")[-1]["since"]
+        self.assertLessEqual(since, stamp)
+        self.assertGreater(since, fixtures.lagos_db_text(
+            max(r["updated_at"] for r in fixtures.pull_capture_rows("users"))))
+
+    def test_a_row_stamped_in_the_future_does_not_hide_later_rows(self):
+        self.sync(self.slave, self.php.url)
+        # A depot whose clock ran a day ahead pushed a row; the PHP master kept its updated_at.
+        with self.php.lock:
+            future = self.php.tables["users"][0]
+            future["name"] = "From the future"
+            future["updated_at"] = fixtures.wire_iso(lagos_db_text(timedelta(days=1)))
+        self.sync(self.slave, self.php.url)
+        # A row the master changes afterwards, stamped by its own (right) clock.
+        with self.php.lock:
+            later = self.php.tables["users"][1]
+            later["name"] = "Changed after"
+            later["updated_at"] = fixtures.wire_iso(lagos_db_text())
+        self.sync(self.slave, self.php.url)
+        names = dict(fixtures.query(self.slave, "SELECT id, name FROM users WHERE id IN (?, ?)",
+                                    (future["id"], later["id"])))
+        self.assertEqual(names, {future["id"]: "From the future", later["id"]: "Changed after"})
+
     def test_pulled_columns_unknown_here_are_dropped_with_one_warning(self):
         # The PHP master migrated first: its users rows carry a column the slave lacks.
         with self.php.lock:

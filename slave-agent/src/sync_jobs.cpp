@@ -54,6 +54,31 @@ void save_meta(job_context& ctx, const std::string& key, const std::string& valu
 // sent for it (database text, the master's own clock), never the slave's clock.
 std::string v1_mark_key(std::string_view table) { return "v1_pull_mark:" + std::string(table); }
 
+// Set once the master has answered in version 2 (docs/PROTOCOL.md, "Protocol memory").
+constexpr const char* master_protocol_key = "master_protocol";
+
+// A master that spoke version 2 to this slave and now answers as version 1 is most likely an
+// old PHP node behind the same address during a roll-out. Syncing with it would drop what only
+// version 2 carries (the stock deltas, the cursors), so the run stops before touching anything.
+[[noreturn]] void refuse_protocol_downgrade(std::string_view what) {
+  throw run_failure(
+      exit_rejected,
+      std::string(what) +
+          ": the master answered as protocol version 1 although it spoke version 2 to this "
+          "slave before (an old PHP node behind the same URL?). Nothing more is synced; the "
+          "local changes are kept for the next run. If the master really went back to the PHP "
+          "module, delete the key 'master_protocol' from ruxx_sync_meta.");
+}
+
+void check_protocol_memory(job_context& ctx) {
+  const auto remembered = load_meta(ctx, master_protocol_key);
+  if (ctx.master.protocol() == protocol_version::v2) {
+    if (remembered != "2") save_meta(ctx, master_protocol_key, "2");
+    return;
+  }
+  if (remembered == "2") refuse_protocol_downgrade("protocol check");
+}
+
 void warn_dropped_columns(const table_descriptor& t, const std::vector<std::string>& columns) {
   if (columns.empty()) return;
   json::array names;
@@ -114,6 +139,7 @@ void push_table(job_context& ctx, const table_descriptor& t, table_summary& summ
       }
       throw;
     }
+    if (v2 && !answer.contains("results")) refuse_protocol_downgrade("push");
     const auto ack = synccore::sync::acknowledge_push(ctx.conn, *batch, answer, now_db(ctx.zone));
     summary.pushed += batch->rows;
     summary.pushed_deletes += batch->deletes;
@@ -153,6 +179,9 @@ void pull_table_v2(job_context& ctx, const table_descriptor& t, table_summary& s
     }
     const auto* data = answer.if_contains("data");
     const auto* next = answer.if_contains("cursor");
+    if (data && data->is_array() && !next && answer.contains("since")) {
+      refuse_protocol_downgrade("pull");  // a version 1 answer: no cursor, `since` echoed
+    }
     if (!data || !data->is_array() || !next || !next->is_string()) {
       throw run_failure(exit_unreachable, "pull: the master's answer has no data or cursor");
     }
@@ -239,6 +268,7 @@ table_summary sync_table(job_context& ctx, std::string_view table) {
   table_summary summary;
   summary.table = std::string(table);
   const auto start = std::chrono::steady_clock::now();
+  check_protocol_memory(ctx);
   push_table(ctx, *t, summary);
   if (!ctx.stop.stop_requested()) {
     if (ctx.master.protocol() == protocol_version::v2) {

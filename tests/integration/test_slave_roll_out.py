@@ -80,6 +80,26 @@ class PhpMasterRollOutTest(SlaveTestCase):
 class MasterRollOutTest(SlaveTestCase):
     """Against the real C++ master."""
 
+    def test_a_master_that_answers_as_version_1_after_version_2_stops_the_run(self):
+        self.start_synced_pair()  # the master spoke version 2 to this slave
+        start = stock(self.mdb)
+        number = sell(self.slave, "7")
+        php = self.start_php_master()  # an old PHP node behind the same URL
+        result = self.sync(self.slave, php.url, expect=4)
+        self.assertIn("protocol version 1", result.stderr)
+        self.assertEqual(php.pushes(), [], "nothing is sent to the old node")
+        # The sale and the stock delta are still pending, and reach the master next run.
+        self.assertEqual(fixtures.query(self.slave, "SELECT count(*) FROM ruxx_sync_changes "
+                                        "WHERE table_name = 'transactions'"), [(1,)])
+        self.assertEqual(fixtures.query(self.slave, "SELECT count(*) FROM "
+                                        "ruxx_sync_counter_deltas WHERE table_name = 'inventory'"),
+                         [(1,)])
+        self.sync(self.slave, self.master)
+        self.assertEqual(fixtures.query(self.mdb, "SELECT count(*) FROM transactions WHERE "
+                                        "transaction_number = ?", (number,)), [(1,)])
+        self.assertAlmostEqual(stock(self.mdb), start - 7, places=6)
+        self.assertAlmostEqual(stock(self.slave), start - 7, places=6)
+
     def test_pulled_columns_unknown_here_are_dropped_from_a_version_2_master(self):
         self.mdb = self.master_db()
         fixtures.execute(self.mdb, "ALTER TABLE users ADD COLUMN nickname varchar")

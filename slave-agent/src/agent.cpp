@@ -30,7 +30,8 @@ void prepare_database(synccore::db::connection& conn) {
 
 std::vector<table_summary> run_jobs(const agent_options& options,
                                     const synccore::time::app_zone& zone, master_api& master,
-                                    job_kind job, std::stop_token stop) {
+                                    job_kind job, std::stop_token stop,
+                                    std::vector<std::string>& refused_tables) {
   // A sync reads a few hundred scattered pages of what may be a gigabyte-sized file, each from
   // a cold page cache (a fresh connection per run): mapping the file makes each such read a
   // page fault instead of a read() and a copy (steady-state incremental sync with 1M-row
@@ -47,6 +48,7 @@ std::vector<table_summary> run_jobs(const agent_options& options,
     auto settings = run_company_settings(ctx, options.force);
     out.insert(out.end(), settings.begin(), settings.end());
   }
+  refused_tables = ctx.refused_tables;
   return out;
 }
 
@@ -83,7 +85,15 @@ attempt_result run_attempt(const agent_options& options, const synccore::time::a
       }
       result.database_checked = !stop.stop_requested();
     }
-    if (!stop.stop_requested()) result.tables = run_jobs(options, zone, master, job, stop);
+    std::vector<std::string> refused;
+    if (!stop.stop_requested()) result.tables = run_jobs(options, zone, master, job, stop, refused);
+    if (!refused.empty()) {
+      std::string names;
+      for (const auto& name : refused) names += (names.empty() ? "" : ", ") + name;
+      result.code = exit_rejected;
+      result.message = "the master refused the data of " + names +
+                       " (kept for the next run; the other tables were synced)";
+    }
   } catch (const run_failure& e) {
     result.code = e.code();
     result.message = e.what();

@@ -17,14 +17,17 @@ enum exit_code : int {
 };
 
 // A failure that ends the current run with `code`; what() is the one-line reason.
+// `http_status` is the master's answer when it refused a request (0 otherwise).
 class run_failure : public std::runtime_error {
  public:
-  run_failure(exit_code code, const std::string& message)
-      : std::runtime_error(message), code_(code) {}
+  run_failure(exit_code code, const std::string& message, int http_status = 0)
+      : std::runtime_error(message), code_(code), http_status_(http_status) {}
   exit_code code() const noexcept { return code_; }
+  int http_status() const noexcept { return http_status_; }
 
  private:
   exit_code code_;
+  int http_status_;
 };
 
 }  // namespace slave

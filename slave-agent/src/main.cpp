@@ -51,7 +51,9 @@ const char* exit_code_text =
     "  0  success\n"
     "  2  usage or configuration error (bad flag, .env, cron expression, missing setting)\n"
     "  3  master unreachable or timed out (also a 5xx answer after the retries)\n"
-    "  4  rejected by the master (401 wrong key, other 4xx)\n"
+    "  4  rejected by the master (401 wrong key, other 4xx). A table refused with 400, 409,\n"
+    "     413 or 422 does not stop the others; the run ends with 4 naming it. Also 4: a\n"
+    "     master that answers as protocol version 1 after it spoke version 2 (nothing synced)\n"
     "  5  local database error\n"
     "  6  another sync holds the lock\n"
     "A partial failure (some tables synced, one failed) is never 0.\n"
@@ -271,8 +273,11 @@ int main(int argc, char** argv) {
       agent.check_database = true;
       const auto result = run_attempt(agent, zone, agent.recover && !vm.count("once") ? job_kind::run : job,
                                       stop.get_token());
-      if (result.code == exit_ok) std::cout << format_summary(result) << std::flush;
-      else std::cerr << "slave-agent: " << result.message << "\n";
+      // A partial failure still shows what the tables that went through did.
+      if (result.code == exit_ok || !result.tables.empty()) {
+        std::cout << format_summary(result) << std::flush;
+      }
+      if (result.code != exit_ok) std::cerr << "slave-agent: " << result.message << "\n";
       return finish(result.code);
     }
 

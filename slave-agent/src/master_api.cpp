@@ -77,8 +77,10 @@ json::object master_api::call(synccore::net::client_request request, std::string
     if (e.kind == client_error_kind::http_status) {
       std::string detail = e.body.substr(0, 300);
       const exit_code code = e.status >= 500 ? exit_unreachable : exit_rejected;
-      throw run_failure(code, std::string(what) + ": the master answered " +
-                                  std::to_string(e.status) + " " + detail);
+      throw run_failure(code,
+                        std::string(what) + ": the master answered " +
+                            std::to_string(e.status) + " " + detail,
+                        e.status);
     }
     if (e.kind == client_error_kind::tls) {
       throw run_failure(exit_unreachable, std::string(what) + ": TLS failure: " + e.message);

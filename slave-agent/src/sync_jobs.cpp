@@ -79,6 +79,13 @@ void check_protocol_memory(job_context& ctx) {
   if (remembered == "2") refuse_protocol_downgrade("protocol check");
 }
 
+// A refusal of one table's data (not of the slave as a whole, like 401): the other tables
+// still sync in that run.
+bool is_table_refusal(const run_failure& e) {
+  const int s = e.http_status();
+  return e.code() == exit_rejected && (s == 400 || s == 409 || s == 413 || s == 422);
+}
+
 void warn_dropped_columns(const table_descriptor& t, const std::vector<std::string>& columns) {
   if (columns.empty()) return;
   json::array names;
@@ -313,7 +320,16 @@ std::vector<table_summary> run_sync(job_context& ctx) {
   for (const auto& t : synccore::tables::all_tables()) {
     if (!t.in_sync_run) continue;
     if (ctx.stop.stop_requested()) break;
-    out.push_back(sync_table(ctx, t.name));
+    try {
+      out.push_back(sync_table(ctx, t.name));
+    } catch (const run_failure& e) {
+      if (!is_table_refusal(e)) throw;
+      // The refused rows stay pending (pushed again next run); the other tables go on.
+      synccore::log::log_error("The master refused " + std::string(t.name) +
+                                   "; syncing the other tables",
+                               {{"table", t.name}, {"reason", e.what()}});
+      ctx.refused_tables.emplace_back(t.name);
+    }
   }
   return out;
 }

@@ -100,6 +100,23 @@ class MasterRollOutTest(SlaveTestCase):
         self.assertAlmostEqual(stock(self.mdb), start - 7, places=6)
         self.assertAlmostEqual(stock(self.slave), start - 7, places=6)
 
+    def test_a_refused_table_does_not_stop_the_others(self):
+        self.start_synced_pair()
+        # A users row the master refuses (422: not a boolean) ahead of a sale in table order.
+        fixtures.execute(self.slave, "UPDATE users SET is_active = 'maybe', updated_at = ? "
+                         "WHERE id = 2", (lagos_db_text(),))
+        number = sell(self.slave, "3")
+        result = self.sync(self.slave, self.master, expect=4)
+        self.assertRegex(result.stderr, r"refused the data of users \(")
+        self.assertEqual(fixtures.query(self.mdb, "SELECT count(*) FROM transactions WHERE "
+                                        "transaction_number = ?", (number,)), [(1,)])
+        # The refused row stays pending and is refused again; the sale is not sent twice.
+        self.assertEqual(fixtures.query(self.slave, "SELECT count(*) FROM ruxx_sync_changes "
+                                        "WHERE table_name = 'users'"), [(1,)])
+        self.sync(self.slave, self.master, expect=4)
+        self.assertEqual(fixtures.query(self.mdb, "SELECT count(*) FROM transactions WHERE "
+                                        "transaction_number = ?", (number,)), [(1,)])
+
     def test_pulled_columns_unknown_here_are_dropped_from_a_version_2_master(self):
         self.mdb = self.master_db()
         fixtures.execute(self.mdb, "ALTER TABLE users ADD COLUMN nickname varchar")

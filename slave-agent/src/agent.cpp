@@ -41,6 +41,7 @@ std::vector<table_summary> run_jobs(const agent_options& options,
   prepare_database(conn);
   const auto node_id = synccore::sync::ensure_node_id(conn, options.node_id_override);
   job_context ctx{conn, zone, master, node_id, stop};
+  ctx.refused_tables = &refused_tables;
   ctx.pull_page_rows = options.page_rows;
   std::vector<table_summary> out;
   if (job == job_kind::run || job == job_kind::all) out = run_sync(ctx);
@@ -48,7 +49,6 @@ std::vector<table_summary> run_jobs(const agent_options& options,
     auto settings = run_company_settings(ctx, options.force);
     out.insert(out.end(), settings.begin(), settings.end());
   }
-  refused_tables = ctx.refused_tables;
   return out;
 }
 

@@ -323,12 +323,12 @@ std::vector<table_summary> run_sync(job_context& ctx) {
     try {
       out.push_back(sync_table(ctx, t.name));
     } catch (const run_failure& e) {
-      if (!is_table_refusal(e)) throw;
+      if (!ctx.refused_tables || !is_table_refusal(e)) throw;
       // The refused rows stay pending (pushed again next run); the other tables go on.
       synccore::log::log_error("The master refused " + std::string(t.name) +
                                    "; syncing the other tables",
                                {{"table", t.name}, {"reason", e.what()}});
-      ctx.refused_tables.emplace_back(t.name);
+      ctx.refused_tables->emplace_back(t.name);
     }
   }
   return out;

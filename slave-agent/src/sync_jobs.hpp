@@ -38,13 +38,14 @@ struct job_context {
   std::stop_token stop;
   std::size_t push_batch_rows = 500;
   std::size_t pull_page_rows = 1000;
-  // Tables whose data the master refused (400, 409, 413, 422) in this run; the run goes on
-  // with the others and ends with exit 4 naming these (a partial failure is not 0).
-  std::vector<std::string> refused_tables{};
+  // When set, a table whose data the master refuses (400, 409, 413, 422) is added here and
+  // run_sync goes on with the others; the agent then ends the run with exit 4 naming them (a
+  // partial failure is not 0). When null (a recovery's catch-up run), the refusal ends the run.
+  std::vector<std::string>* refused_tables = nullptr;
 };
 
 // Runs the `run` job. Returns the per-table summary of the tables synced; a table the master
-// refused is added to ctx.refused_tables instead. Throws run_failure for anything else. When
+// refused is added to *ctx.refused_tables instead, when set. Throws run_failure for anything else. When
 // `stop` is requested it finishes the current page or batch and returns what it did.
 std::vector<table_summary> run_sync(job_context& ctx);
 

@@ -298,6 +298,7 @@ table_summary sync_table(job_context& ctx, std::string_view table) {
 }
 
 std::vector<table_summary> push_pending(job_context& ctx, const std::vector<std::string>& tables) {
+  check_protocol_memory(ctx);  // a recovery must not drop the stock deltas either
   std::vector<table_summary> out;
   for (const auto& name : tables) {
     if (ctx.stop.stop_requested()) break;

@@ -100,6 +100,19 @@ class MasterRollOutTest(SlaveTestCase):
         self.assertAlmostEqual(stock(self.mdb), start - 7, places=6)
         self.assertAlmostEqual(stock(self.slave), start - 7, places=6)
 
+    def test_a_recovery_from_a_version_1_node_after_version_2_keeps_the_pending_changes(self):
+        self.start_synced_pair()
+        sell(self.slave, "4")
+        php = self.start_php_master()
+        result = self.sync(self.slave, php.url, "--recover", expect=4)
+        self.assertIn("protocol version 1", result.stderr)
+        self.assertEqual(php.pushes(), [], "nothing is sent to the old node")
+        self.assertEqual(fixtures.query(self.slave, "SELECT count(*) FROM "
+                                        "ruxx_sync_counter_deltas WHERE table_name = 'inventory'"),
+                         [(1,)])
+        self.assertEqual(fixtures.query(self.slave, "SELECT count(*) FROM ruxx_sync_changes "
+                                        "WHERE table_name = 'transactions'"), [(1,)])
+
     def test_a_refused_table_does_not_stop_the_others(self):
         self.start_synced_pair()
         # A users row the master refuses (422: not a boolean) ahead of a sale in table order.

@@ -159,6 +159,20 @@ void push_table(job_context& ctx, const table_descriptor& t, table_summary& summ
   }
 }
 
+// Counts a page's local versions that went to the conflict log as the run's conflicts, and
+// says so when a pulled row took a unique value (users.email) from a local row.
+void note_local_work(const table_descriptor& t, const synccore::sync::pull_apply_stats& stats,
+                     table_summary& summary) {
+  summary.conflicts += stats.logged_local;
+  if (stats.merged_local == 0 && stats.displaced_local == 0 && stats.logged_local == 0) return;
+  synccore::log::log_warning(
+      "The master's rows replaced local versions (kept in the conflict log)",
+      {{"table", t.name},
+       {"logged", stats.logged_local},
+       {"merged_same_identity", stats.merged_local},
+       {"displaced_unique_values", stats.displaced_local}});
+}
+
 void pull_table_v2(job_context& ctx, const table_descriptor& t, table_summary& summary) {
   const bool full_replace = t.pull_is_full_replace;
   std::string cursor = full_replace ? std::string() : synccore::sync::load_cursor(ctx.conn, t.name).value_or("");
@@ -202,6 +216,7 @@ void pull_table_v2(job_context& ctx, const table_descriptor& t, table_summary& s
         full_replace ? std::nullopt : std::optional(cursor), now_db(ctx.zone),
         full_replace ? &seen : nullptr);
     add_dropped(dropped, applied.dropped_columns);
+    note_local_work(t, applied, summary);
     summary.pulled += data->get_array().size();
     summary.pulled_deletes += deletes.size();
     const auto* has_more = answer.if_contains("has_more");
@@ -210,7 +225,7 @@ void pull_table_v2(job_context& ctx, const table_descriptor& t, table_summary& s
   warn_dropped_columns(t, dropped);
   if (more) return;  // stopped between pages
   if (full_replace) {
-    summary.pulled_deletes += synccore::sync::finish_full_replace(ctx.conn, t, seen);
+    summary.pulled_deletes += synccore::sync::finish_full_replace(ctx.conn, ctx.zone, t, seen);
   }
 }
 
@@ -254,9 +269,10 @@ void pull_table_v1(job_context& ctx, const table_descriptor& t, table_summary& s
       ctx.conn, ctx.zone, t, data->get_array(), no_deletes, std::nullopt,
       ctx.zone.to_db(started), t.pull_is_full_replace ? &seen : nullptr);
   warn_dropped_columns(t, applied.dropped_columns);
+  note_local_work(t, applied, summary);
   summary.pulled += data->get_array().size();
   if (t.pull_is_full_replace) {
-    summary.pulled_deletes += synccore::sync::finish_full_replace(ctx.conn, t, seen);
+    summary.pulled_deletes += synccore::sync::finish_full_replace(ctx.conn, ctx.zone, t, seen);
   } else if (auto newest = newest_updated_at(ctx.zone, data->get_array())) {
     // A row stamped in the future (a depot whose clock ran ahead pushed it with its own
     // updated_at, which the PHP master keeps) must not carry the mark past the master's clock.

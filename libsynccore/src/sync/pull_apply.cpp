@@ -14,6 +14,10 @@
 #include <synccore/tables/table_descriptor.hpp>
 #include <synccore/time/app_zone.hpp>
 
+#include "pull_local_work.hpp"
+
+#include <boost/json/serialize.hpp>
+
 #include <algorithm>
 #include <charconv>
 #include <deque>
@@ -116,6 +120,74 @@ bool local_is_newer(const time::app_zone& zone, const row_ref& local,
   return l && r && *l > *r;
 }
 
+// Why the master's row replaces a pending local version (the words the master logs a losing
+// push with, marked as the pull's).
+std::string replaced_reason(const time::app_zone& zone, const tables::table_descriptor& t,
+                            const row_ref& local, const codec::decoded_row& incoming) {
+  if (t.rule != tables::conflict_rule::last_writer_wins) {
+    return "replaced by the pull: the master's row wins for " + std::string(t.name);
+  }
+  const auto* v = incoming.find("updated_at");
+  const auto* text = v ? std::get_if<std::string>(v) : nullptr;
+  bool tie = false;
+  if (text && local.updated_at) {
+    const auto l = zone.from_db(*local.updated_at);
+    const auto r = zone.from_db(*text);
+    tie = l && r && *l == *r;
+  }
+  return tie ? "replaced by the pull: same updated_at: the master's row is kept"
+             : "replaced by the pull: older updated_at than the master's row";
+}
+
+// A pulled row whose natural unique value (users.email) a different local row holds.
+// - A new local row not yet pushed (pending insert) is the same person registered at the depot:
+//   the master matches a pushed insert by its natural key, so it is this master row. With no
+//   local row at the master's id it moves onto that id (its sales follow) and is then the
+//   local version of the row (kept when newer, else logged and replaced). When the master's
+//   row is already here under its own id, the new row merges into it: its references (sales)
+//   move over and its version is logged.
+// - Any other row holds the value from an older master version (the master's newer version of
+//   that row follows in the stream) or from a local edit: the master's row takes the value, the
+//   local row gets a placeholder until its own master version arrives, and a local edit is
+//   logged and dropped (the master could not store it either).
+void make_room_for_unique(db::connection& conn, const tables::table_descriptor& t,
+                          const codec::decoded_row& incoming, const json::object& raw,
+                          std::string_view column, std::int64_t master_id,
+                          std::optional<row_ref>& local, row_finder& finder,
+                          batch_inserter& new_rows, detail::local_versions& versions,
+                          pull_apply_stats& stats) {
+  const auto* value = incoming.find(column);
+  if (!value) return;
+  const auto other = finder.by_column(column, *value);
+  if (!other || (local && other->id == local->id)) return;
+  new_rows.flush();
+  const auto op = detail::pending_op(conn, t.name, other->id);
+  const std::string holder = "the master's row " + std::to_string(master_id);
+  if (op == "insert" && t.master_assigns_id && master_id > 0) {
+    ++stats.merged_local;
+    if (!local) {
+      renumber_row(conn, t.name, other->id, master_id);
+      local = finder.by_id(master_id);
+      return;
+    }
+    versions.log_lost(other->id, "merged by the pull: same " + std::string(column) + " as " +
+                      holder, json::serialize(raw));
+    ++stats.logged_local;
+    detail::merge_into(conn, t.name, other->id, local->id);
+    return;
+  }
+  if (op) {
+    versions.log_lost(other->id, "displaced by the pull: " + holder + " holds its " +
+                      std::string(column), json::serialize(raw));
+    ++stats.logged_local;
+    auto forget = conn.prepare("DELETE FROM ruxx_sync_changes WHERE table_name = ? AND row_id = ?");
+    forget.bind(1, t.name).bind(2, other->id);
+    forget.run();
+  }
+  detail::displace_unique_value(conn, t.name, column, other->id);
+  ++stats.displaced_local;
+}
+
 // A version-1 (PHP) master hides some columns from its answers (users.password). A new row
 // still needs a value for each of them that is NOT NULL without a default: it gets an empty
 // string, which Laravel's hasher never accepts as a password, until the real value arrives
@@ -154,11 +226,42 @@ pull_apply_stats apply_pull_page(db::connection& conn, const time::app_zone& zon
     std::deque<codec::decoded_row> waiting;
     std::vector<std::string> tracked;
     if (t.identity_column != "id") tracked.emplace_back(t.identity_column);
+    for (auto column : t.natural_unique_columns) tracked.emplace_back(column);
     batch_inserter new_rows(conn, table, std::string(t.identity_column), tracked,
                             [seen_ids](std::size_t, std::int64_t id) {
                               if (seen_ids) seen_ids->insert(id);
                             });
     row_finder finder(conn, t, &new_rows);
+    detail::local_versions versions(conn, zone, table, t);
+    // Deletes first: a page can hold the tombstone of a row and a new row that took over its
+    // unique value (a user deleted and registered again with the same e-mail), and the master
+    // never has both alive. A tombstone deletes only the row it names: a new local row that
+    // merely holds the same id (or transaction number) is another row, the master never saw
+    // it, and it goes out with the next push (the master gives it a new id: it never reuses a
+    // deleted one). A known row with a pending local edit is the master's row and is deleted
+    // (the master does not resurrect deleted rows either), its local version logged.
+    for (const auto& item : deleted) {
+      std::string key;
+      if (item.is_string()) key = std::string(item.get_string());
+      else if (item.is_int64()) key = std::to_string(item.get_int64());
+      else continue;
+      const auto local = finder.by_identity(key);
+      if (!local) continue;
+      const auto pending = stmts.pending_for(local->id);
+      if (pending && pending->op == "insert") {
+        ++stats.kept_local;
+        continue;
+      }
+      if (pending) {
+        versions.log_lost(local->id, "deleted by the pull: the row was deleted on the master",
+                          std::nullopt);
+        ++stats.logged_local;
+      }
+      stats.logged_local += versions.log_pending_children(local->id);
+      stmts.delete_row(local->id);
+      stmts.forget_local_changes(local->id);
+      ++stats.deleted;
+    }
     // A local row in the way moves past every id of this page too, so it does not land on the
     // id of a row further down the page and have to move again (and again).
     std::int64_t page_max_id = 0;
@@ -203,11 +306,22 @@ pull_apply_stats apply_pull_page(db::connection& conn, const time::app_zone& zon
         const auto* key = std::get_if<std::string>(key_value);
         local = finder.by_identity(key ? std::string_view(*key) : std::string_view(""));
       }
+      for (auto column : t.natural_unique_columns) {
+        make_room_for_unique(conn, t, *decoded, *object, column, master_id, local, finder,
+                             new_rows, versions, stats);
+      }
       if (local) {
         const auto pending = stmts.pending_for(local->id);
         if (lww && pending && local_is_newer(zone, *local, *decoded)) {
           ++stats.kept_local;
         } else {
+          // A local version the master's replaces is kept in the conflict log, as the
+          // master keeps a losing push (a version already pushed has no pending change).
+          if (pending && versions.would_lose_edit(local->id, *decoded)) {
+            versions.log_lost(local->id, replaced_reason(zone, t, *local, *decoded),
+                              json::serialize(*object));
+            ++stats.logged_local;
+          }
           writer.update(local->id, *decoded);
           if (lww && pending) {
             // The master's newer version replaces the local edit: nothing left to push.
@@ -232,17 +346,6 @@ pull_apply_stats apply_pull_page(db::connection& conn, const time::app_zone& zon
       }
     }
     new_rows.flush();
-    for (const auto& item : deleted) {
-      std::string key;
-      if (item.is_string()) key = std::string(item.get_string());
-      else if (item.is_int64()) key = std::to_string(item.get_int64());
-      else continue;
-      const auto local = finder.by_identity(key);
-      if (!local) continue;
-      stmts.delete_row(local->id);
-      stmts.forget_local_changes(local->id);
-      ++stats.deleted;
-    }
     if (!t.counter_column.empty()) refresh_base_content(conn, t);
     if (cursor) save_cursor(conn, t.name, *cursor);
     touch_sync_log(conn, t.name, now_db);
@@ -253,7 +356,8 @@ pull_apply_stats apply_pull_page(db::connection& conn, const time::app_zone& zon
   return stats;
 }
 
-std::size_t finish_full_replace(db::connection& conn, const tables::table_descriptor& t,
+std::size_t finish_full_replace(db::connection& conn, const time::app_zone& zone,
+                                const tables::table_descriptor& t,
                                 const std::set<std::int64_t>& seen_ids) {
   db::transaction tx(conn);
   std::size_t removed = 0;
@@ -268,7 +372,15 @@ std::size_t finish_full_replace(db::connection& conn, const tables::table_descri
       if (!seen_ids.count(st.column_int64(0))) doomed.push_back(st.column_int64(0));
     }
     page_statements stmts(conn, t);
+    const auto table = schema::read_table_schema(conn, t.name);
+    detail::local_versions versions(conn, zone, table, t);
     for (auto id : doomed) {
+      // A known row the depot changed (an edit, a sale) that the master no longer has.
+      if (stmts.pending_for(id)) {
+        versions.log_lost(id, "deleted by the pull: the row was deleted on the master",
+                          std::nullopt);
+      }
+      versions.log_pending_children(id);
       stmts.delete_row(id);
       stmts.forget_local_changes(id);
       ++removed;

@@ -17,8 +17,6 @@ std::int64_t fresh_id(db::connection& conn, std::string_view table) {
   return st.column_int64(0) + 1;
 }
 
-namespace {
-
 // Laravel's database session driver keeps the logged-in user's id in `sessions.user_id` (and in
 // the payload), with no foreign key that would follow the user to its new id. A session left
 // behind would keep writing the old id: a FOREIGN KEY error on the next sale, or, when another
@@ -32,7 +30,17 @@ void end_app_sessions(db::connection& conn, std::int64_t user_id) {
   st.run();
 }
 
-}  // namespace
+void repoint_references(db::connection& conn, std::string_view table, std::int64_t from_id,
+                        std::int64_t to_id) {
+  for (const auto& [child, fk] : schema::referencing_columns(conn, table)) {
+    if (fk.parent_column != "id") continue;
+    auto st = conn.prepare("UPDATE " + db::quote_identifier(child) + " SET " +
+                           db::quote_identifier(fk.from_column) + " = ? WHERE " +
+                           db::quote_identifier(fk.from_column) + " = ?");
+    st.bind(1, to_id).bind(2, from_id);
+    st.run();
+  }
+}
 
 void renumber_row(db::connection& conn, std::string_view table, std::int64_t from_id,
                   std::int64_t to_id) {
@@ -48,14 +56,7 @@ void renumber_row(db::connection& conn, std::string_view table, std::int64_t fro
   auto move = conn.prepare("UPDATE " + name + " SET id = ? WHERE id = ?");
   move.bind(1, to_id).bind(2, from_id);
   move.run();
-  for (const auto& [child, fk] : schema::referencing_columns(conn, table)) {
-    if (fk.parent_column != "id") continue;
-    auto st = conn.prepare("UPDATE " + db::quote_identifier(child) + " SET " +
-                           db::quote_identifier(fk.from_column) + " = ? WHERE " +
-                           db::quote_identifier(fk.from_column) + " = ?");
-    st.bind(1, to_id).bind(2, from_id);
-    st.run();
-  }
+  repoint_references(conn, table, from_id, to_id);
   const auto* d = tables::find_table(table);
   const bool key_is_id = d && d->identity_column == "id";
   auto changes = conn.prepare(

@@ -21,6 +21,15 @@ namespace synccore::sync {
 void renumber_row(db::connection& conn, std::string_view table, std::int64_t from_id,
                   std::int64_t to_id);
 
+// Points every column that references row `from_id` of `table` (by id) at `to_id` instead.
+// REQUIRES: inside a write transaction, foreign keys deferred or `to_id` existing.
+void repoint_references(db::connection& conn, std::string_view table, std::int64_t from_id,
+                        std::int64_t to_id);
+
+// Ends the app's Laravel sessions of user `user_id` (`sessions.user_id`, no foreign key), so
+// nobody keeps selling under an id that moved or merged into another user.
+void end_app_sessions(db::connection& conn, std::int64_t user_id);
+
 // Returns an id greater than every id `table` has ever used.
 std::int64_t fresh_id(db::connection& conn, std::string_view table);
 

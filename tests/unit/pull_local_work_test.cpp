@@ -97,7 +97,8 @@ TEST_CASE("a pulled delete of a row edited at the depot deletes it and logs the 
   d.master.conn.execute("DELETE FROM users WHERE id = 2");
   pull_all(d.master, d.slave, "users");
   CHECK(d.slave.scalar("SELECT count(*) FROM users WHERE id = 2") == 0);
-  CHECK(d.slave.scalar("SELECT count(*) FROM ruxx_sync_changes WHERE table_name = 'users'") == 0);
+  // Nothing is left to push: a sale's pending insert would go out as a delete of its key.
+  CHECK(d.slave.scalar("SELECT count(*) FROM ruxx_sync_changes") == 0);
   CHECK(d.slave.scalar("SELECT count(*) FROM ruxx_sync_conflicts WHERE table_name = "
                        "'transactions' AND row_key = 'TXN-20261124-000009' AND origin_node = "
                        "'node-a' AND reason LIKE '%deleted on the master%'") == 1);

@@ -75,6 +75,18 @@ std::size_t local_versions::log_pending_children(std::int64_t id) {
                         std::nullopt);
       ++logged;
     }
+    // The cascade will not reach the change log (capture is suppressed): a pending insert
+    // left behind would go out as a delete of its local id, another row at the master.
+    for (const char* sql : {"DELETE FROM ruxx_sync_changes WHERE table_name = ? AND row_id = ?",
+                            "DELETE FROM ruxx_sync_counter_deltas WHERE table_name = ? AND "
+                            "row_id = ?"}) {
+      auto st = conn_.prepare(sql);
+      for (auto child_id : ids) {
+        st.reset();
+        st.bind(1, child).bind(2, child_id);
+        st.run();
+      }
+    }
   }
   return logged;
 }

@@ -46,7 +46,7 @@ class local_versions {
   // Before local row `id` is deleted: logs every row of a synced table that points at it and
   // holds a pending local change (a sale not yet pushed, by a cashier the master deleted), since
   // the delete takes it along (ON DELETE CASCADE) and the master could not store it either.
-  // Returns how many were logged.
+  // Their pending changes are forgotten (the rows go). Returns how many were logged.
   std::size_t log_pending_children(std::int64_t id);
 
  private:

@@ -6,7 +6,7 @@ its sales (docs/SYNC_DESIGN.md, "A pull meeting local work not yet pushed")."""
 import unittest
 
 from support import fixtures
-from support.slave_support import add_user, sell
+from support.slave_support import LosingProxy, add_user, sell
 from test_slave_sync import SyncTestCase
 
 
@@ -28,6 +28,41 @@ class PulledUniqueEmailTest(SyncTestCase):
                                         ("reused@master.test",)), [(new,)])
         self.assertEqual(fixtures.query(self.mdb, "SELECT count(*) FROM transactions WHERE "
                                         "transaction_number = ?", (number,)), [(1,)])
+        self.assertSameAsMaster(self.slave, self.mdb)
+
+    def test_a_depot_registers_the_masters_email_between_its_users_push_and_pull(self):
+        add_user(self.mdb, "Registered at the plant", "twice@master.test",
+                 at="2026-11-24 08:00:00")
+        made = {}
+
+        def between(method, path, index):
+            # The master answered the run's users pull; the depot's app registers the same
+            # e-mail and sells before the answer arrives.
+            target = proxy.targets[-1][1]
+            if method == "GET" and "table=users" in target and not made:
+                made["user"] = add_user(self.slave, "Registered at the depot",
+                                        "twice@master.test", at="2026-11-24 07:00:00")
+                made["sale"] = sell(self.slave, "2.5", cashier_id=made["user"])
+            return False
+
+        with LosingProxy(self.master.host, self.master.port, between) as proxy:
+            self.sync(self.slave, proxy.url)
+        self.assertTrue(made, proxy.targets)
+        master_id = fixtures.query(self.mdb, "SELECT id FROM users WHERE email = ?",
+                                   ("twice@master.test",))
+        self.assertEqual(len(master_id), 1)
+        self.assertEqual(fixtures.query(self.slave, "SELECT id, name FROM users WHERE email = ?",
+                                        ("twice@master.test",)),
+                         [(master_id[0][0], "Registered at the plant")])
+        # The sale is the master's user's, at both ends; the depot's older version is logged.
+        for db in (self.slave, self.mdb):
+            self.assertEqual(fixtures.query(db, "SELECT cashier_id FROM transactions WHERE "
+                                            "transaction_number = ?", (made["sale"],)),
+                             [master_id[0]])
+        self.assertEqual(fixtures.query(
+            self.slave, "SELECT count(*) FROM ruxx_sync_conflicts WHERE table_name = 'users' "
+            "AND losing_row LIKE '%Registered at the depot%'"), [(1,)])
+        self.sync(self.slave, self.master)
         self.assertSameAsMaster(self.slave, self.mdb)
 
     def test_two_users_swapping_emails_at_the_master(self):

@@ -104,22 +104,15 @@ void add_dropped(std::vector<std::string>& all, const std::vector<std::string>& 
 }
 
 // The PHP master stores every pushed inventory row as a new tank and knows no stock deltas, so
-// against it inventory is only pulled (master wins) and local stock changes are dropped, loudly.
+// against it inventory is only pulled (master wins) and local stock changes are dropped, loudly;
+// a depot's edit of other columns is kept in the conflict log.
 void drop_unsendable_counter_changes(job_context& ctx, const table_descriptor& t) {
-  auto count = ctx.conn.prepare("SELECT count(*) FROM ruxx_sync_changes WHERE table_name = ?");
-  count.bind(1, t.name);
-  count.step();
-  if (count.column_int64(0) == 0) return;
+  const auto dropped = synccore::sync::drop_unsendable_changes(ctx.conn, ctx.zone, t);
+  if (dropped == 0) return;
   synccore::log::log_warning(
       "The master speaks protocol version 1: local " + std::string(t.name) +
           " changes cannot be sent and the master's values replace them",
-      {{"table", t.name}, {"pending", count.column_int64(0)}});
-  for (const char* sql : {"DELETE FROM ruxx_sync_changes WHERE table_name = ?",
-                          "DELETE FROM ruxx_sync_counter_deltas WHERE table_name = ?"}) {
-    auto st = ctx.conn.prepare(sql);
-    st.bind(1, t.name);
-    st.run();
-  }
+      {{"table", t.name}, {"pending", dropped}});
 }
 
 void push_table(job_context& ctx, const table_descriptor& t, table_summary& summary) {

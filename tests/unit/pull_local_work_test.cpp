@@ -47,6 +47,14 @@ struct depot {
     st.bind(1, number).bind(2, cashier);
     st.run();
   }
+  // Two tanks at the master (1: 1000 kg, 2: 500 kg, both at 850), pulled by the depot.
+  void two_tanks() {
+    master.conn.execute("INSERT INTO inventory (id, current_stock, price_per_kg, notes, "
+                        "created_at, updated_at) VALUES (1, 1000, 850, 'tank', "
+                        "'2026-11-01 08:00:00', '2026-11-01 08:00:00'), (2, 500, 850, 'spare', "
+                        "'2026-11-01 08:00:00', '2026-11-01 08:00:00')");
+    pull_all(master, slave, "inventory");
+  }
   // One sync run of users and transactions, as the agent does it.
   void run() {
     for (const char* table : {"users", "transactions"}) {
@@ -268,15 +276,28 @@ TEST_CASE("a full replace that removes a tank the depot changed logs the depot's
           "[pull_apply]") {
   depot d;
   const auto* t = tables::find_table("inventory");
-  d.master.conn.execute("INSERT INTO inventory (id, current_stock, price_per_kg, notes, "
-                        "created_at, updated_at) VALUES (1, 1000, 850, 'tank', "
-                        "'2026-11-01 08:00:00', '2026-11-01 08:00:00'), (2, 500, 850, 'spare', "
-                        "'2026-11-01 08:00:00', '2026-11-01 08:00:00')");
-  pull_all(d.master, d.slave, "inventory");
+  d.two_tanks();
   d.slave.conn.execute("UPDATE inventory SET notes = 'depot note' WHERE id = 2");
   std::set<std::int64_t> seen{1};
   CHECK(sync::finish_full_replace(d.slave.conn, ruxx_test::lagos(), *t, seen) == 1);
   CHECK(d.slave.scalar("SELECT count(*) FROM inventory") == 1);
+  CHECK(d.slave.scalar("SELECT count(*) FROM ruxx_sync_conflicts WHERE table_name = 'inventory' "
+                       "AND row_key = '2' AND origin_node = 'node-a' AND losing_row LIKE "
+                       "'%depot note%'") == 1);
+}
+
+TEST_CASE("local inventory changes a version 1 master cannot take are dropped, edits logged",
+          "[pull_apply]") {
+  depot d;
+  const auto* t = tables::find_table("inventory");
+  d.two_tanks();
+  d.slave.conn.execute("UPDATE inventory SET current_stock = current_stock - 3 WHERE id = 1");
+  d.slave.conn.execute("UPDATE inventory SET notes = 'depot note' WHERE id = 2");
+  CHECK(sync::drop_unsendable_changes(d.slave.conn, ruxx_test::lagos(), *t) == 2);
+  CHECK(d.slave.scalar("SELECT count(*) FROM ruxx_sync_changes") == 0);
+  CHECK(d.slave.scalar("SELECT count(*) FROM ruxx_sync_counter_deltas") == 0);
+  // The sale's stock change is no edit; the note is.
+  CHECK(d.slave.scalar("SELECT count(*) FROM ruxx_sync_conflicts") == 1);
   CHECK(d.slave.scalar("SELECT count(*) FROM ruxx_sync_conflicts WHERE table_name = 'inventory' "
                        "AND row_key = '2' AND origin_node = 'node-a' AND losing_row LIKE "
                        "'%depot note%'") == 1);

@@ -2,8 +2,10 @@
 
 #include <synccore/db/connection.hpp>
 #include <synccore/db/statement.hpp>
+#include <synccore/db/transaction.hpp>
 #include <synccore/sync/base_content.hpp>
 #include <synccore/sync/conflict_log.hpp>
+#include <synccore/sync/pull_apply.hpp>
 #include <synccore/sync/renumber.hpp>
 #include <synccore/sync/row_lookup.hpp>
 #include <synccore/tables/table_descriptor.hpp>
@@ -125,3 +127,48 @@ void displace_unique_value(db::connection& conn, std::string_view table, std::st
 }
 
 }  // namespace synccore::sync::detail
+
+namespace synccore::sync {
+
+std::size_t drop_unsendable_changes(db::connection& conn, const time::app_zone& zone,
+                                    const tables::table_descriptor& t) {
+  db::transaction tx(conn);
+  std::vector<std::int64_t> edited;
+  std::size_t dropped = 0;
+  {
+    // Edited: the content differs from what the master sent last (no base: never received).
+    const bool counted = !t.counter_column.empty();
+    auto st = conn.prepare(
+        "SELECT c.row_id, " +
+        (counted ? "b.content IS NULL OR b.content IS NOT " + content_expression(conn, t, "r")
+                 : std::string("1")) +
+        " FROM ruxx_sync_changes c JOIN " + db::quote_identifier(t.name) +
+        " r ON r.id = c.row_id " +
+        (counted ? "LEFT JOIN ruxx_sync_base_content b ON b.table_name = c.table_name AND "
+                   "b.row_id = c.row_id "
+                 : "") +
+        "WHERE c.table_name = ?");
+    st.bind(1, t.name);
+    while (st.step()) {
+      if (st.column_int64(1) == 1) edited.push_back(st.column_int64(0));
+    }
+  }
+  const auto table = schema::read_table_schema(conn, t.name);
+  detail::local_versions versions(conn, zone, table, t);
+  for (auto id : edited) {
+    versions.log_lost(id, "dropped: a version 1 master cannot take local " +
+                              std::string(t.name) + " changes; the master's row replaces it",
+                      std::nullopt);
+  }
+  for (const char* sql : {"DELETE FROM ruxx_sync_changes WHERE table_name = ?",
+                          "DELETE FROM ruxx_sync_counter_deltas WHERE table_name = ?"}) {
+    auto st = conn.prepare(sql);
+    st.bind(1, t.name);
+    st.run();
+    if (dropped == 0) dropped = static_cast<std::size_t>(conn.changes());
+  }
+  tx.commit();
+  return dropped;
+}
+
+}  // namespace synccore::sync

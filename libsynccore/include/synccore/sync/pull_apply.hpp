@@ -61,4 +61,11 @@ std::size_t finish_full_replace(db::connection& conn, const time::app_zone& zone
                                 const tables::table_descriptor& table,
                                 const std::set<std::int64_t>& seen_ids);
 
+// For a version-1 master, which takes no counter deltas and stores a pushed inventory row as a
+// new one: forgets every pending local change of `table` and its deltas, so the master's rows
+// replace the local ones. A row whose other columns the depot edited (more than a sale's stock
+// change) goes to the conflict log first. Returns the number of changes forgotten.
+std::size_t drop_unsendable_changes(db::connection& conn, const time::app_zone& zone,
+                                    const tables::table_descriptor& table);
+
 }  // namespace synccore::sync

@@ -72,8 +72,9 @@ std::size_t local_versions::log_pending_children(std::int64_t id) {
     local_versions children(conn_, zone_, child_schema, *d);
     children.node_ = node_;
     for (auto child_id : ids) {
-      children.log_lost(child_id, "deleted by the pull: its " + std::string(fk.from_column) +
-                                      " row of " + std::string(t_.name) + " was deleted on the master",
+      children.log_lost(child_id,
+                        "deleted by the pull: its " + std::string(fk.from_column) + " row of " +
+                            std::string(t_.name) + " was deleted on the master",
                         std::nullopt);
       ++logged;
     }

@@ -17,6 +17,8 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
+#include "temp_dir.hpp"
+
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -88,5 +90,24 @@ inline void pull_all(node& master, node& slave, std::string_view table) {
     if (!page.has_more) break;
   }
 }
+
+// The master's users 1 (Admin) and 2 (Cashier), as most tests start.
+inline void seed_users(node& n) {
+  n.conn.execute(
+      "INSERT INTO users (id, name, email, password, created_at, updated_at) VALUES "
+      "(1, 'Admin', 'a@x', 'h', '2026-11-01 08:00:00', '2026-11-01 08:00:00'),"
+      "(2, 'Cashier', 'c@x', 'h', '2026-11-01 08:00:00', '2026-11-01 08:00:00')");
+}
+
+// A master with the two users of seed_users and a slave that has pulled them.
+struct master_and_slave {
+  temp_dir dir;
+  node master{dir / "m.sqlite", synccore::sync::node_role::master};
+  node slave{dir / "s.sqlite", synccore::sync::node_role::slave};
+  master_and_slave() {
+    seed_users(master);
+    pull_all(master, slave, "users");
+  }
+};
 
 }  // namespace ruxx_test

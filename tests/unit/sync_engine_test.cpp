@@ -21,29 +21,13 @@ namespace json = boost::json;
 using namespace synccore;
 
 using ruxx_test::lagos;
+using ruxx_test::master_and_slave;
 using ruxx_test::node;
 using ruxx_test::pull_all;
 using ruxx_test::push_all;
+using ruxx_test::seed_users;
 
 namespace {
-
-void seed_users(node& n) {
-  n.conn.execute(
-      "INSERT INTO users (id, name, email, password, created_at, updated_at) VALUES "
-      "(1, 'Admin', 'a@x', 'h', '2026-11-01 08:00:00', '2026-11-01 08:00:00'),"
-      "(2, 'Cashier', 'c@x', 'h', '2026-11-01 08:00:00', '2026-11-01 08:00:00')");
-}
-
-// A master with two users and a slave that has pulled them.
-struct master_and_slave {
-  ruxx_test::temp_dir dir;
-  node master{dir / "m.sqlite", sync::node_role::master};
-  node slave{dir / "s.sqlite", sync::node_role::slave};
-  master_and_slave() {
-    seed_users(master);
-    pull_all(master, slave, "users");
-  }
-};
 
 // A master with one inventory row (1000 kg at 850, `notes` as given) and a slave that has
 // pulled it.

@@ -25,7 +25,26 @@ namespace json = boost::json;
 
 namespace {
 
-std::optional<push_batch> outbox_batch(db::connection& conn, std::string_view table) {
+// The id and the updated_at (database text) each row of `data` is sent with.
+std::vector<std::pair<std::int64_t, std::string>> sent_versions(const json::array& data,
+                                                                const time::app_zone& zone) {
+  std::vector<std::pair<std::int64_t, std::string>> out;
+  out.reserve(data.size());
+  for (const auto& item : data) {
+    const auto& row = item.as_object();
+    const auto* id = row.if_contains("id");
+    const auto* updated = row.if_contains("updated_at");
+    std::string version;
+    if (updated && updated->is_string()) {
+      if (auto db = zone.wire_to_db(updated->get_string())) version = *db;
+    }
+    out.emplace_back(id && id->is_int64() ? id->get_int64() : 0, std::move(version));
+  }
+  return out;
+}
+
+std::optional<push_batch> outbox_batch(db::connection& conn, const time::app_zone& zone,
+                                       std::string_view table) {
   auto st = conn.prepare("SELECT batch_id, max_seq, body FROM ruxx_sync_outbox WHERE table_name = ?");
   st.bind(1, table);
   if (!st.step()) return std::nullopt;
@@ -37,6 +56,7 @@ std::optional<push_batch> outbox_batch(db::connection& conn, std::string_view ta
   b.resent = true;
   const auto body = json::parse(b.body).as_object();
   b.rows = body.at("data").as_array().size();
+  b.sent_versions = sent_versions(body.at("data").as_array(), zone);
   if (const auto* d = body.if_contains("deleted")) b.deletes = d->as_array().size();
   return b;
 }
@@ -132,7 +152,7 @@ std::optional<push_batch> next_push_batch(db::connection& conn, const time::app_
                                           const std::string& node_id, std::size_t limit,
                                           push_protocol protocol) {
   if (protocol == push_protocol::v2) {
-    if (auto waiting = outbox_batch(conn, t.name)) return waiting;
+    if (auto waiting = outbox_batch(conn, zone, t.name)) return waiting;
   }
   db::transaction tx(conn);  // a consistent view, and the outbox row in the same step
   const auto table = schema::read_table_schema(conn, t.name);
@@ -203,6 +223,7 @@ std::optional<push_batch> next_push_batch(db::connection& conn, const time::app_
   if (data.empty() && (deleted.empty() || protocol == push_protocol::v1)) return std::nullopt;
   batch.rows = data.size();
   batch.deletes = deleted.size();
+  batch.sent_versions = sent_versions(data, zone);
   json::object body{{"table", t.name}, {"data", std::move(data)}};
   if (protocol == push_protocol::v2) {
     batch.batch_id = random_hex_id();
@@ -264,6 +285,15 @@ ack_stats acknowledge_push(db::connection& conn, const push_batch& batch,
     auto clear = conn.prepare("DELETE FROM ruxx_sync_changes WHERE table_name = ? AND seq <= ?");
     clear.bind(1, batch.table).bind(2, batch.max_seq);
     clear.run();
+    // Rows changed again while the batch was in flight: the master has the version sent now.
+    // Before renumbering, which moves the entries of renumbered rows by their local ids.
+    for (const auto& [id, version] : batch.sent_versions) {
+      auto known = conn.prepare("UPDATE ruxx_sync_changes SET op = 'update', base_updated_at = "
+                                "NULLIF(?, '') WHERE table_name = ? AND row_id = ? AND "
+                                "op = 'insert'");
+      known.bind(1, version).bind(2, batch.table).bind(3, id);
+      known.run();
+    }
     if (results && t && t->master_assigns_id) {
       std::vector<std::pair<std::int64_t, std::int64_t>> moves;  // local id -> master id
       for (const auto& r : results->as_array()) {

@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace synccore::db {
 class connection;
@@ -32,6 +34,10 @@ struct push_batch {
   std::size_t rows = 0;
   std::size_t deletes = 0;
   bool resent = false;  // true when this is an unacknowledged batch from an earlier attempt
+  // Per row of `body`: its local id and the updated_at it was sent with (database text, empty
+  // when the row had none). A row changed again while the batch was in flight is, once the
+  // master has answered, an edit of exactly that version (see acknowledge_push).
+  std::vector<std::pair<std::int64_t, std::string>> sent_versions;
 };
 
 enum class push_protocol { v1, v2 };
@@ -50,8 +56,12 @@ struct ack_stats {
   std::size_t conflicts = 0;
 };
 
-// Applies the master's 200 answer to `batch`. Throws std::runtime_error when the answer does not
-// match the batch (a v2 answer without results for a v2 batch).
+// Applies the master's 200 answer to `batch`. A row of the batch that was sent as new and changed
+// again meanwhile (its change entry is still a pending insert, with a later seq) is known to the
+// master now: its entry becomes an update whose base is the version sent, so the change is
+// pushed once more as an edit of that version, never as a second new row. Throws
+// std::runtime_error when the answer does not match the batch (a v2 answer without results for a
+// v2 batch).
 ack_stats acknowledge_push(db::connection& conn, const push_batch& batch,
                            const boost::json::object& answer, const std::string& now_db);
 

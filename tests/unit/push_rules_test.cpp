@@ -151,3 +151,143 @@ TEST_CASE("a sale edited while its insert is in flight is pushed once, as an upd
   CHECK(slave.scalar("SELECT count(*) FROM transactions") == 1);
   CHECK(slave.text("SELECT notes FROM transactions") == "edited");
 }
+
+// ---------------------------------------------------------------------------------------------
+// 2. A cancelled or refunded sale stays cancelled through conflict resolution.
+
+namespace {
+
+// A master with one tank (1000 kg) and a sale of 12.5 kg made at depot A (stock 987.5 at the
+// master), and depots A and B that have pulled both.
+struct sale_nodes {
+  ruxx_test::temp_dir dir;
+  node master{dir / "m.sqlite", sync::node_role::master};
+  node a{dir / "a.sqlite", sync::node_role::slave};
+  node b{dir / "b.sqlite", sync::node_role::slave};
+  sale_nodes() {
+    ruxx_test::seed_users(master);
+    master.conn.execute("INSERT INTO inventory (id, current_stock, price_per_kg, created_at, "
+                        "updated_at) VALUES (1, 1000, 850, '2026-11-01 08:00:00', "
+                        "'2026-11-01 08:00:00')");
+    for (node* n : {&a, &b}) {
+      pull_all(master, *n, "users");
+      pull_all(master, *n, "inventory");
+    }
+    add_sale(a, "TXN-20261124-CAN001", "2026-11-24 09:00:00");
+    a.conn.execute("UPDATE inventory SET current_stock = current_stock - 12.5");
+    push_all(a, master, "inventory", "node-a");
+    push_all(a, master, "transactions", "node-a");
+    for (node* n : {&a, &b}) {
+      pull_all(master, *n, "inventory");
+      pull_all(master, *n, "transactions");
+    }
+  }
+  // The app's cancellation at `n`: the status and the gas given back, in one step.
+  static void cancel(node& n, const std::string& status, const std::string& at) {
+    n.conn.execute("UPDATE transactions SET status = '" + status + "', updated_at = '" + at +
+                   "'");
+    n.conn.execute("UPDATE inventory SET current_stock = current_stock + 12.5");
+  }
+  static void edit_notes(node& n, const std::string& notes, const std::string& at) {
+    n.conn.execute("UPDATE transactions SET notes = '" + notes + "', updated_at = '" + at + "'");
+  }
+  // Starting stock - completed sales (the harness's invariant; no additions here).
+  double expected_stock() {
+    return 1000 - master.real("SELECT COALESCE(sum(quantity_kg), 0) FROM transactions WHERE "
+                              "status = 'completed'");
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a cancellation that loses last-writer-wins keeps its status at the master",
+          "[sync][push_rules]") {
+  sale_nodes nodes;
+  auto& master = nodes.master;
+  const std::string status = GENERATE("cancelled", "refunded");
+  const bool cancel_first = GENERATE(true, false);
+  INFO(status << ", cancellation arrives first: " << cancel_first);
+  // A cancels at 10:00; B, which never saw the cancellation, edits the notes at 10:05.
+  sale_nodes::cancel(nodes.a, status, "2026-11-24 10:00:00");
+  sale_nodes::edit_notes(nodes.b, "from B", "2026-11-24 10:05:00");
+  auto push_a = [&] {
+    push_all(nodes.a, master, "inventory", "node-a");
+    push_all(nodes.a, master, "transactions", "node-a");
+  };
+  if (cancel_first) push_a();
+  push_all(nodes.b, master, "transactions", "node-b");
+  if (!cancel_first) push_a();
+
+  CHECK(master.text("SELECT status || ' ' || notes || ' ' || updated_at FROM transactions") ==
+        status + " from B 2026-11-24 10:05:00");
+  CHECK(master.real("SELECT current_stock FROM inventory") == Approx(nodes.expected_stock()));
+  CHECK(master.real("SELECT current_stock FROM inventory") == Approx(1000));
+  // The version that lost is in the conflict log either way.
+  CHECK(master.scalar("SELECT count(*) FROM ruxx_sync_conflicts WHERE table_name = "
+                      "'transactions'") == 1);
+  CHECK(master.scalar("SELECT count(*) FROM ruxx_sync_conflicts WHERE losing_row LIKE '%\"" +
+                      std::string(cancel_first ? status : "first") + "\"%'") == 1);
+  for (node* n : {&nodes.a, &nodes.b}) {
+    pull_all(master, *n, "transactions");
+    pull_all(master, *n, "inventory");
+    CHECK(n->text("SELECT status || ' ' || notes FROM transactions") == status + " from B");
+    CHECK(n->real("SELECT current_stock FROM inventory") == Approx(1000));
+    CHECK(n->scalar("SELECT count(*) FROM ruxx_sync_changes") == 0);
+  }
+}
+
+TEST_CASE("a version 1 push does not revert a cancelled sale", "[sync][push_rules]") {
+  sale_nodes nodes;
+  auto& master = nodes.master;
+  sale_nodes::cancel(nodes.a, "cancelled", "2026-11-24 10:00:00");
+  push_all(nodes.a, master, "inventory", "node-a");
+  push_all(nodes.a, master, "transactions", "node-a");
+  sale_nodes::edit_notes(nodes.b, "from B", "2026-11-24 10:05:00");
+  const auto* t = tables::find_table("transactions");
+  auto batch = sync::next_push_batch(nodes.b.conn, lagos(), *t, "", 100, sync::push_protocol::v1);
+  REQUIRE(batch);
+  auto body = json::parse(batch->body).as_object();
+  sync::push_request req{t, &body.at("data").as_array(), nullptr, nullptr, "", ""};
+  REQUIRE(std::holds_alternative<json::object>(sync::apply_push(master.conn, lagos(), req)));
+  CHECK(master.text("SELECT status || ' ' || notes FROM transactions") == "cancelled from B");
+  CHECK(master.scalar("SELECT count(*) FROM ruxx_sync_conflicts WHERE losing_row LIKE "
+                      "'%\"cancelled\"%'") == 1);
+  CHECK(master.real("SELECT current_stock FROM inventory") == Approx(nodes.expected_stock()));
+}
+
+TEST_CASE("a pull does not revert a cancellation the depot has not pushed yet",
+          "[sync][push_rules]") {
+  sale_nodes nodes;
+  auto& master = nodes.master;
+  auto& a = nodes.a;
+  sale_nodes::edit_notes(nodes.b, "from B", "2026-11-24 10:05:00");
+  push_all(nodes.b, master, "transactions", "node-b");
+  sale_nodes::cancel(a, "refunded", "2026-11-24 10:00:00");
+  pull_all(master, a, "transactions");  // B's newer version arrives before A pushes
+  CHECK(a.text("SELECT status || ' ' || notes || ' ' || updated_at FROM transactions") ==
+        "refunded from B 2026-11-24 10:05:00");
+  REQUIRE(a.scalar("SELECT count(*) FROM ruxx_sync_changes WHERE table_name = 'transactions' AND "
+                   "op = 'update' AND base_updated_at = '2026-11-24 10:05:00'") == 1);
+  push_all(a, master, "inventory", "node-a");
+  push_all(a, master, "transactions", "node-a");
+  CHECK(master.text("SELECT status || ' ' || notes || ' ' || updated_at FROM transactions") ==
+        "refunded from B 2026-11-24 10:05:00");
+  CHECK(master.real("SELECT current_stock FROM inventory") == Approx(nodes.expected_stock()));
+  // A cancelled the version it had received: no conflict.
+  CHECK(master.scalar("SELECT count(*) FROM ruxx_sync_conflicts") == 0);
+  pull_all(master, nodes.b, "transactions");
+  CHECK(nodes.b.text("SELECT status FROM transactions") == "refunded");
+}
+
+TEST_CASE("a newer completed sale still wins over an older one; a newer cancellation wins",
+          "[sync][push_rules]") {
+  sale_nodes nodes;
+  auto& master = nodes.master;
+  sale_nodes::edit_notes(nodes.a, "from A", "2026-11-24 10:00:00");
+  sale_nodes::cancel(nodes.b, "cancelled", "2026-11-24 10:05:00");
+  push_all(nodes.b, master, "inventory", "node-b");
+  push_all(nodes.b, master, "transactions", "node-b");
+  push_all(nodes.a, master, "transactions", "node-a");
+  CHECK(master.text("SELECT status || ' ' || notes FROM transactions") == "cancelled first");
+  CHECK(master.real("SELECT current_stock FROM inventory") == Approx(nodes.expected_stock()));
+}

@@ -11,6 +11,7 @@
 #include <synccore/sync/base_content.hpp>
 #include <synccore/sync/row_writer.hpp>
 #include <synccore/sync/slave_state.hpp>
+#include <synccore/sync/terminal_status.hpp>
 #include <synccore/tables/table_descriptor.hpp>
 #include <synccore/time/app_zone.hpp>
 
@@ -61,6 +62,21 @@ class page_statements {
     st.run();
   }
 
+  // The pending local change of row `id` is now an edit of the master's version `base`.
+  void rebase_change(std::int64_t id, const std::optional<std::string>& base) {
+    auto& st = use(rebase_, [] {
+      return std::string("UPDATE ruxx_sync_changes SET op = 'update', base_updated_at = ? WHERE "
+                         "table_name = ? AND row_id = ?");
+    });
+    if (base) {
+      st.bind(1, *base);
+    } else {
+      st.bind_null(1);
+    }
+    st.bind(2, t_.name).bind(3, id);
+    st.run();
+  }
+
   // Forgets the pending change and the counter deltas of row `id`.
   void forget_local_changes(std::int64_t id) {
     forget_change(id);
@@ -106,7 +122,7 @@ class page_statements {
   db::connection& conn_;
   const tables::table_descriptor& t_;
   std::string name_;  // quoted table name
-  std::optional<db::statement> pending_, forget_change_, forget_deltas_, counter_, delete_;
+  std::optional<db::statement> pending_, forget_change_, rebase_, forget_deltas_, counter_, delete_;
 };
 
 bool local_is_newer(const time::app_zone& zone, const row_ref& local,
@@ -322,8 +338,19 @@ pull_apply_stats apply_pull_page(db::connection& conn, const time::app_zone& zon
                               json::serialize(*object));
             ++stats.logged_local;
           }
+          // A local cancellation not yet pushed survives the master's newer version of the sale
+          // (terminal_status.hpp), and is still to be pushed, as an edit of that version.
+          const auto kept = lww && pending ? status_kept_from_loser(
+                                                 status_of(t, *decoded),
+                                                 stored_status(conn, t, local->id))
+                                           : std::nullopt;
+          if (kept) set_status(t, *decoded, *kept);
           writer.update(local->id, *decoded);
-          if (lww && pending) {
+          if (kept) {
+            const auto* base = decoded->find("updated_at");
+            const auto* base_text = base ? std::get_if<std::string>(base) : nullptr;
+            stmts.rebase_change(local->id, base_text ? std::optional(*base_text) : std::nullopt);
+          } else if (lww && pending) {
             // The master's newer version replaces the local edit: nothing left to push.
             stmts.forget_change(local->id);
           }

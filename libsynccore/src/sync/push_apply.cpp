@@ -10,6 +10,7 @@
 #include <synccore/sync/renumber.hpp>
 #include <synccore/sync/row_lookup.hpp>
 #include <synccore/sync/row_writer.hpp>
+#include <synccore/sync/terminal_status.hpp>
 #include <synccore/tables/table_descriptor.hpp>
 #include <synccore/time/app_zone.hpp>
 
@@ -253,7 +254,8 @@ class push_applier {
                       moved ? "id " + row.key + " belongs to another row at the master" : ""};
   }
 
-  // Last writer wins by updated_at; a tie keeps the master's row.
+  // Last writer wins by updated_at; a tie keeps the master's row. A terminal status (a cancelled
+  // or refunded sale) of the losing version survives in the winner (terminal_status.hpp).
   row_result last_writer_wins(const pending_row& row, const row_ref& existing) {
     const auto* incoming_text = row.decoded.find("updated_at");
     const auto* incoming_db = incoming_text ? std::get_if<std::string>(incoming_text) : nullptr;
@@ -273,21 +275,49 @@ class push_applier {
               ? existing.updated_at != row.meta.base_updated_at
               : row.meta.op == "insert" &&
                     last_change_origin(conn_, t_.name, existing.id) != origin_;
-      if (unseen &&
+      // A version 1 slave does not say which version it started from: any push may be one.
+      const bool concurrent = unseen || row.meta.op.empty();
+      const auto kept = concurrent ? status_kept_from_loser(status_of(t_, row.decoded),
+                                                            stored_status(conn_, t_, existing.id))
+                                   : std::nullopt;
+      if ((unseen || kept) &&
           !same_content(conn_, table_, existing.id, row.decoded, {"updated_at", "created_at"})) {
         log_conflict(row.key, last_origin(existing.id),
-                     "edited concurrently; the newer version from " + origin_ + " won",
+                     "edited concurrently; the newer version from " + origin_ + " won" +
+                         (kept ? " but keeps the master's status '" + *kept + "'" : ""),
                      json::serialize(read_row_json(conn_, table_, zone_, existing.id)),
                      json::serialize(*row.raw));
       }
-      writer_.update(existing.id, row.decoded);
+      if (kept) {
+        codec::decoded_row merged = row.decoded;
+        set_status(t_, merged, *kept);
+        writer_.update(existing.id, merged);
+      } else {
+        writer_.update(existing.id, row.decoded);
+      }
       return {"applied", existing.id, {}};
     }
     if (same_content(conn_, table_, existing.id, row.decoded, {})) {
       return {"unchanged", existing.id, {}};
     }
-    const std::string reason = in_ts == st_ts ? "same updated_at: the master's row is kept"
-                                              : "older updated_at than the master's row";
+    std::string reason = in_ts == st_ts ? "same updated_at: the master's row is kept"
+                                        : "older updated_at than the master's row";
+    if (const auto kept = status_kept_from_loser(stored_status(conn_, t_, existing.id),
+                                                 status_of(t_, row.decoded))) {
+      // The master's row keeps its later updated_at (the later of the two) and takes the status.
+      auto st = conn_.prepare("UPDATE " + db::quote_identifier(t_.name) + " SET " +
+                              db::quote_identifier(terminal_status_column(t_)) +
+                              " = ? WHERE id = ?");
+      st.bind(1, *kept).bind(2, existing.id);
+      st.run();
+      // A slave that cancelled the very version the master has changed nothing else: no conflict.
+      const bool fast_forward =
+          row.meta.base_updated_at && existing.updated_at == row.meta.base_updated_at;
+      if (fast_forward && same_content(conn_, table_, existing.id, row.decoded, {})) {
+        return {"applied", existing.id, {}};
+      }
+      reason += ", which takes the status '" + *kept + "'";
+    }
     log_incoming_lost(row, existing.id, reason);
     return {"conflict", existing.id, reason};
   }

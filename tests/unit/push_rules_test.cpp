@@ -291,3 +291,39 @@ TEST_CASE("a newer completed sale still wins over an older one; a newer cancella
   CHECK(master.text("SELECT status || ' ' || notes FROM transactions") == "cancelled first");
   CHECK(master.real("SELECT current_stock FROM inventory") == Approx(nodes.expected_stock()));
 }
+
+// ---------------------------------------------------------------------------------------------
+// 3. A depot's delete of a row the master changed meanwhile.
+
+TEST_CASE("a delete of a row changed at the master meanwhile applies and logs the master's "
+          "version", "[sync][push_rules]") {
+  ruxx_test::master_and_slave nodes;
+  auto& master = nodes.master;
+  auto& slave = nodes.slave;
+  add_adjustment(master, "2026-11-24 08:00:00");
+  pull_all(master, slave, "inventory_adjustments");
+  const bool edited_at_depot = GENERATE(false, true);
+  const bool changed_at_master = GENERATE(false, true);
+  INFO("edited at the depot first: " << edited_at_depot
+                                     << ", changed at the master: " << changed_at_master);
+  if (edited_at_depot) {
+    slave.conn.execute("UPDATE inventory_adjustments SET notes = 'depot', updated_at = "
+                       "'2026-11-24 09:00:00'");
+  }
+  if (changed_at_master) {
+    master.conn.execute("UPDATE inventory_adjustments SET notes = 'plant', updated_at = "
+                        "'2026-11-24 09:30:00'");
+  }
+  slave.conn.execute("DELETE FROM inventory_adjustments");
+  // The tombstone carries the version the depot deleted: the one it received from the master.
+  CHECK(slave.text("SELECT base_updated_at FROM ruxx_sync_changes WHERE op = 'delete'") ==
+        "2026-11-24 08:00:00");
+  const auto answer = push_all(slave, master, "inventory_adjustments", "node-a");
+  CHECK(master.scalar("SELECT count(*) FROM inventory_adjustments") == 0);
+  CHECK(master.scalar("SELECT count(*) FROM ruxx_sync_conflicts WHERE table_name = "
+                      "'inventory_adjustments' AND reason LIKE 'deleted by node-a%' AND "
+                      "losing_row LIKE '%plant%'") == (changed_at_master ? 1 : 0));
+  CHECK(master.scalar("SELECT count(*) FROM ruxx_sync_conflicts") == (changed_at_master ? 1 : 0));
+  pull_all(master, slave, "inventory_adjustments");
+  CHECK(slave.scalar("SELECT count(*) FROM inventory_adjustments") == 0);
+}

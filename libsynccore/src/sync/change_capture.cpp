@@ -86,12 +86,17 @@ std::vector<trigger_definition> slave_triggers(const tables::table_descriptor& t
              " THEN 'insert' ELSE 'update' END, 'local', CASE WHEN " + pending_insert +
              " THEN NULL ELSE COALESCE((SELECT base_updated_at FROM ruxx_sync_changes WHERE "
              "table_name = " + lit + " AND row_id = OLD.id), OLD.updated_at) END); END");
-  // A delete of a row the master never saw is simply forgotten; otherwise it is a tombstone.
+  // A delete of a row the master never saw is simply forgotten; otherwise it is a tombstone that
+  // carries the version it deleted (the base of an edit made before it, or the row's own), so
+  // the master can tell a version of the row the depot never saw (docs/SYNC_DESIGN.md).
   define("ad", "DELETE ON " + table,
          std::string(not_suppressed) +
              " BEGIN INSERT OR REPLACE INTO ruxx_sync_changes (table_name, row_id, row_key, op, "
-             "origin) SELECT " + lit + ", OLD.id, " + identity_expression(t.name, "OLD") +
-             ", 'delete', 'local' WHERE NOT " + pending_insert +
+             "origin, base_updated_at) SELECT " + lit + ", OLD.id, " +
+             identity_expression(t.name, "OLD") +
+             ", 'delete', 'local', COALESCE((SELECT base_updated_at FROM ruxx_sync_changes "
+             "WHERE table_name = " + lit + " AND row_id = OLD.id), OLD.updated_at) WHERE NOT " +
+             pending_insert +
              "; DELETE FROM ruxx_sync_changes WHERE table_name = " + lit +
              " AND row_id = OLD.id AND op = 'insert'; DELETE FROM ruxx_sync_counter_deltas WHERE "
              "table_name = " + lit + " AND row_id = OLD.id; END");

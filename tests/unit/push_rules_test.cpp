@@ -327,3 +327,53 @@ TEST_CASE("a delete of a row changed at the master meanwhile applies and logs th
   pull_all(master, slave, "inventory_adjustments");
   CHECK(slave.scalar("SELECT count(*) FROM inventory_adjustments") == 0);
 }
+
+// ---------------------------------------------------------------------------------------------
+// 4. updated_at is required in a pushed row of a last-writer-wins table.
+
+TEST_CASE("a pushed row without updated_at is refused, naming the field, changing nothing",
+          "[push][push_rules]") {
+  ruxx_test::master_and_slave nodes;
+  auto& master = nodes.master;
+  const auto* t = tables::find_table(GENERATE("transactions", "users", "inventory_adjustments"));
+  const bool v2 = GENERATE(false, true);
+  const bool null_value = GENERATE(false, true);
+  INFO(t->name << " v2: " << v2 << " null: " << null_value);
+  json::object row;
+  if (t->name == "transactions") {
+    row = {{"id", 7}, {"transaction_number", "TXN-20261124-NOU001"}, {"cashier_id", 2},
+           {"quantity_kg", "1.00"}, {"price_per_kg", "850.00"}, {"total_amount", "850.00"},
+           {"created_at", "2026-11-24T08:00:00Z"}};
+  } else if (t->name == "users") {
+    row = {{"id", 7}, {"name", "N"}, {"email", "n@x"}, {"password", "h"},
+           {"created_at", "2026-11-24T08:00:00Z"}};
+  } else {
+    row = {{"id", 7}, {"user_id", 1}, {"type", "loss"}, {"quantity_kg", "1.00"},
+           {"previous_stock", "2.00"}, {"new_stock", "1.00"}, {"reason", "r"},
+           {"created_at", "2026-11-24T08:00:00Z"}};
+  }
+  if (null_value) row["updated_at"] = nullptr;
+  const json::object good_row = [&] {
+    json::object r = row;
+    r["id"] = 8;
+    r["updated_at"] = "2026-11-24T08:00:00Z";
+    if (t->name == "transactions") r["transaction_number"] = "TXN-20261124-NOU002";
+    if (t->name == "users") r["email"] = "m@x";
+    return r;
+  }();
+  json::array data{good_row, row};
+  json::array meta{json::object{{"op", "insert"}}, json::object{{"op", "insert"}}};
+  json::array deleted;
+  const auto before = master.scalar("SELECT count(*) FROM " + std::string(t->name));
+  const auto changes_before = master.scalar("SELECT count(*) FROM ruxx_sync_changes");
+  sync::push_request req{t, &data, v2 ? &meta : nullptr, v2 ? &deleted : nullptr,
+                         v2 ? "node-a" : "", v2 ? "batch-1" : ""};
+  const auto result = sync::apply_push(master.conn, lagos(), req);
+  REQUIRE(std::holds_alternative<sync::push_rejection>(result));
+  const auto& errors = std::get<sync::push_rejection>(result).errors;
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].field == "data.1.updated_at");
+  CHECK(master.scalar("SELECT count(*) FROM " + std::string(t->name)) == before);
+  CHECK(master.scalar("SELECT count(*) FROM ruxx_sync_changes") == changes_before);
+  CHECK(master.scalar("SELECT count(*) FROM ruxx_sync_batches") == 0);
+}

@@ -161,6 +161,16 @@ bool push_rows::decode_one(std::size_t i, std::vector<input_error>& errors) {
     return false;
   }
   row.key = key_text(*identity);
+  // Last writer wins compares updated_at: a row without one would win against every version.
+  if (t.rule == tables::conflict_rule::last_writer_wins) {
+    const auto* updated = row.decoded.find("updated_at");
+    if (!updated || std::holds_alternative<std::monostate>(*updated)) {
+      errors.push_back({field(i, "updated_at"),
+                        "is required: the newer updated_at wins a conflict on " +
+                            std::string(t.name)});
+      return false;
+    }
+  }
   if (const auto* id = row.decoded.find("id"); id && std::holds_alternative<std::int64_t>(*id)) {
     row.pushed_id = std::get<std::int64_t>(*id);
     row.has_id = true;

@@ -152,6 +152,25 @@ TEST_CASE("a sale edited while its insert is in flight is pushed once, as an upd
   CHECK(slave.text("SELECT notes FROM transactions") == "edited");
 }
 
+TEST_CASE("a row edited again while its edit is in flight is no conflict with itself",
+          "[sync][push_rules]") {
+  // The second edit started from the version the first one sent: once the master has stored
+  // that version, the master's row is no version the depot never saw.
+  ruxx_test::master_and_slave nodes;
+  auto& master = nodes.master;
+  auto& slave = nodes.slave;
+  add_sale(master, "TXN-20261124-UPD001", "2026-11-24 08:00:00");
+  pull_all(master, slave, "transactions");
+  slave.conn.execute("UPDATE transactions SET notes = 'one', updated_at = '2026-11-24 09:00:00'");
+  auto flight = send_batch(slave, master, "transactions", "node-a");
+  slave.conn.execute("UPDATE transactions SET notes = 'two', updated_at = '2026-11-24 09:10:00'");
+  sync::acknowledge_push(slave.conn, flight.batch, flight.answer, "2026-11-24 12:00:00");
+  CHECK(slave.text("SELECT base_updated_at FROM ruxx_sync_changes") == "2026-11-24 09:00:00");
+  push_all(slave, master, "transactions", "node-a");
+  CHECK(master.text("SELECT notes FROM transactions") == "two");
+  CHECK(master.scalar("SELECT count(*) FROM ruxx_sync_conflicts") == 0);
+}
+
 // ---------------------------------------------------------------------------------------------
 // 2. A cancelled or refunded sale stays cancelled through conflict resolution.
 

@@ -56,10 +56,11 @@ struct ack_stats {
   std::size_t conflicts = 0;
 };
 
-// Applies the master's 200 answer to `batch`. A row of the batch that was sent as new and changed
-// again meanwhile (its change entry is still a pending insert, with a later seq) is known to the
-// master now: its entry becomes an update whose base is the version sent, so the change is
-// pushed once more as an edit of that version, never as a second new row. Throws
+// Applies the master's 200 answer to `batch`. A row of the batch changed again meanwhile (its
+// change entry has a later seq and stays pending) is known to the master now: its entry becomes
+// an update whose base is the version sent (an update that lost a conflict keeps its base), so
+// the change is pushed once more as an edit of that version, never as a second new row nor as
+// a conflict with the depot's own earlier edit. Throws
 // std::runtime_error when the answer does not match the batch (a v2 answer without results for a
 // v2 batch).
 ack_stats acknowledge_push(db::connection& conn, const push_batch& batch,

@@ -171,6 +171,30 @@ TEST_CASE("a row edited again while its edit is in flight is no conflict with it
   CHECK(master.scalar("SELECT count(*) FROM ruxx_sync_conflicts") == 0);
 }
 
+TEST_CASE("an edit made in the second of the insert in flight is not lost at a tie",
+          "[sync][push_rules]") {
+  // updated_at has whole seconds: the app's edit right after the sale (in the same second as
+  // the version the push read) carries the same updated_at. It is an edit of exactly the
+  // version the master has (its base), not a concurrent version that loses the tie.
+  ruxx_test::master_and_slave nodes;
+  auto& master = nodes.master;
+  auto& slave = nodes.slave;
+  const bool pull_first = GENERATE(false, true);
+  INFO("pull before the edit is pushed: " << pull_first);
+  add_sale(slave, "TXN-20261124-TIE001", "2026-11-24 09:00:00");
+  auto flight = send_batch(slave, master, "transactions", "node-a");
+  slave.conn.execute("UPDATE transactions SET notes = 'edited'");  // same updated_at
+  sync::acknowledge_push(slave.conn, flight.batch, flight.answer, "2026-11-24 12:00:00");
+  if (pull_first) pull_all(master, slave, "transactions");
+  CHECK(slave.text("SELECT notes FROM transactions") == "edited");
+  push_all(slave, master, "transactions", "node-a");
+  CHECK(master.text("SELECT notes FROM transactions") == "edited");
+  CHECK(master.scalar("SELECT count(*) FROM ruxx_sync_conflicts") == 0);
+  pull_all(master, slave, "transactions");
+  CHECK(slave.text("SELECT notes FROM transactions") == "edited");
+  CHECK(slave.scalar("SELECT count(*) FROM ruxx_sync_changes") == 0);
+}
+
 // ---------------------------------------------------------------------------------------------
 // 2. A cancelled or refunded sale stays cancelled through conflict resolution.
 

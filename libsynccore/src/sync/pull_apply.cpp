@@ -32,6 +32,7 @@ namespace {
 
 struct pending_change {
   std::string op;
+  std::optional<std::string> base_updated_at;
 };
 
 // The statements one apply call runs for its rows, each prepared once per call instead of once
@@ -44,11 +45,15 @@ class page_statements {
 
   std::optional<pending_change> pending_for(std::int64_t id) {
     auto& st = use(pending_, [] {
-      return std::string("SELECT op FROM ruxx_sync_changes WHERE table_name = ? AND row_id = ?");
+      return std::string("SELECT op, base_updated_at FROM ruxx_sync_changes WHERE table_name = "
+                         "? AND row_id = ?");
     });
     st.bind(1, t_.name).bind(2, id);
     std::optional<pending_change> out;
-    if (st.step()) out = pending_change{st.column_string(0)};
+    if (st.step()) {
+      out = pending_change{st.column_string(0), st.is_null(1) ? std::nullopt
+                                                              : std::optional(st.column_string(1))};
+    }
     st.reset();
     return out;
   }
@@ -125,15 +130,19 @@ class page_statements {
   std::optional<db::statement> pending_, forget_change_, rebase_, forget_deltas_, counter_, delete_;
 };
 
+// Whether the local pending version of a last-writer-wins row is kept over the master's: it is
+// newer, or, at a tie, an edit of exactly that master version (its base; updated_at has whole
+// seconds, so an edit in the second of the version it started from ties with it).
 bool local_is_newer(const time::app_zone& zone, const row_ref& local,
-                    const codec::decoded_row& incoming) {
+                    const codec::decoded_row& incoming, const pending_change& pending) {
   const auto* v = incoming.find("updated_at");
   const auto* text = v ? std::get_if<std::string>(v) : nullptr;
   if (!local.updated_at) return false;
   if (!text) return true;
   const auto l = zone.from_db(*local.updated_at);
   const auto r = zone.from_db(*text);
-  return l && r && *l > *r;
+  if (!l || !r) return false;
+  return *l > *r || (*l == *r && pending.base_updated_at == *text);
 }
 
 // Why the master's row replaces a pending local version (the words the master logs a losing
@@ -328,7 +337,7 @@ pull_apply_stats apply_pull_page(db::connection& conn, const time::app_zone& zon
       }
       if (local) {
         const auto pending = stmts.pending_for(local->id);
-        if (lww && pending && local_is_newer(zone, *local, *decoded)) {
+        if (lww && pending && local_is_newer(zone, *local, *decoded, *pending)) {
           ++stats.kept_local;
         } else {
           // A local version the master's replaces is kept in the conflict log, as the

@@ -265,7 +265,11 @@ class push_applier {
                                             : expected<time::utc_instant>(time::utc_instant::min());
     const auto in_ts = incoming ? *incoming : time::utc_instant::max();
     const auto st_ts = stored ? *stored : time::utc_instant::min();
-    if (in_ts > st_ts) {
+    // The slave edited exactly the master's version: at a tie (updated_at has whole seconds,
+    // an edit in the second of the version it started from) its version is the later one.
+    const bool fast_forward =
+        row.meta.base_updated_at && existing.updated_at == row.meta.base_updated_at;
+    if (in_ts > st_ts || (in_ts == st_ts && fast_forward)) {
       // The master's version is overwritten without the slave having seen it: an edit made
       // since the slave's base version, or, for a row the slave pushes as new that matched an
       // existing row (natural key, id map), any version that did not come from this slave
@@ -311,8 +315,6 @@ class push_applier {
       st.bind(1, *kept).bind(2, existing.id);
       st.run();
       // A slave that cancelled the very version the master has changed nothing else: no conflict.
-      const bool fast_forward =
-          row.meta.base_updated_at && existing.updated_at == row.meta.base_updated_at;
       if (fast_forward && same_content(conn_, table_, existing.id, row.decoded, {})) {
         return {"applied", existing.id, {}};
       }

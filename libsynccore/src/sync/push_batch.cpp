@@ -289,14 +289,15 @@ ack_stats acknowledge_push(db::connection& conn, const push_batch& batch,
     // unless the row lost a conflict (an edit then still starts from the base it had; a new row
     // is known to the master all the same). Before renumbering, which moves entries by id.
     const auto* answered = results && results->is_array() ? &results->as_array() : nullptr;
+    auto known = conn.prepare("UPDATE ruxx_sync_changes SET op = 'update', base_updated_at = "
+                              "NULLIF(?, '') WHERE table_name = ? AND row_id = ? AND (op = "
+                              "'insert' OR (op = 'update' AND ?))");
     for (std::size_t i = 0; i < batch.sent_versions.size(); ++i) {
       const auto& [id, version] = batch.sent_versions[i];
       const auto* r = answered && i < answered->size() ? answered->at(i).if_object() : nullptr;
       const auto* status = r ? r->if_contains("status") : nullptr;
       const bool lost = status && status->is_string() && status->get_string() == "conflict";
-      auto known = conn.prepare("UPDATE ruxx_sync_changes SET op = 'update', base_updated_at = "
-                                "NULLIF(?, '') WHERE table_name = ? AND row_id = ? AND (op = "
-                                "'insert' OR (op = 'update' AND ?))");
+      known.reset();
       known.bind(1, version).bind(2, batch.table).bind(3, id).bind(4, lost ? 0 : 1);
       known.run();
     }

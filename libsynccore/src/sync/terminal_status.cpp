@@ -17,11 +17,14 @@ std::optional<std::string> stored_status(db::connection& conn, const tables::tab
                                          std::int64_t id) {
   const auto column = terminal_status_column(t);
   if (column.empty()) return std::nullopt;
-  auto st = conn.prepare("SELECT " + db::quote_identifier(column) + " FROM " +
-                         db::quote_identifier(t.name) + " WHERE id = ?");
-  st.bind(1, id);
-  if (!st.step() || st.is_null(0)) return std::nullopt;
-  return st.column_string(0);
+  // Asked for most rows of a push of sales: compiled once per connection.
+  const auto st = conn.reusable("SELECT " + db::quote_identifier(column) + " FROM " +
+                                db::quote_identifier(t.name) + " WHERE id = ?");
+  st->bind(1, id);
+  std::optional<std::string> status;
+  if (st->step() && !st->is_null(0)) status = st->column_string(0);
+  st->reset();  // no read left open while the caller writes the table
+  return status;
 }
 
 std::optional<std::string> status_of(const tables::table_descriptor& t,

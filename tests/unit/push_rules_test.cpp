@@ -56,6 +56,13 @@ void add_adjustment(node& n, const std::string& at) {
                  "'Leak', 'first', '" + at + "', '" + at + "')");
 }
 
+// The slave of `nodes` creates an adjustment at 09:00 whose push reaches the master; the
+// answer is not back yet.
+in_flight new_adjustment_in_flight(ruxx_test::master_and_slave& nodes) {
+  add_adjustment(nodes.slave, "2026-11-24 09:00:00");
+  return send_batch(nodes.slave, nodes.master, "inventory_adjustments", "node-a");
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -95,8 +102,7 @@ TEST_CASE("a row edited while its insert is in flight is not moved aside by a pu
   ruxx_test::master_and_slave nodes;
   auto& master = nodes.master;
   auto& slave = nodes.slave;
-  add_adjustment(slave, "2026-11-24 09:00:00");
-  auto flight = send_batch(slave, master, "inventory_adjustments", "node-a");
+  auto flight = new_adjustment_in_flight(nodes);
   slave.conn.execute("UPDATE inventory_adjustments SET notes = 'edited', updated_at = "
                      "'2026-11-24 09:10:00'");
   sync::acknowledge_push(slave.conn, flight.batch, flight.answer, "2026-11-24 12:00:00");
@@ -369,6 +375,26 @@ TEST_CASE("a delete of a row changed at the master meanwhile applies and logs th
   CHECK(master.scalar("SELECT count(*) FROM ruxx_sync_conflicts") == (changed_at_master ? 1 : 0));
   pull_all(master, slave, "inventory_adjustments");
   CHECK(slave.scalar("SELECT count(*) FROM inventory_adjustments") == 0);
+}
+
+TEST_CASE("a row deleted while its insert was in flight, then changed at the master, is logged",
+          "[sync][push_rules]") {
+  // The depot deleted the version it had sent; the delete that follows the answer is based on
+  // it, so a change another node made meanwhile is a version the depot never saw.
+  ruxx_test::master_and_slave nodes;
+  auto& master = nodes.master;
+  auto& slave = nodes.slave;
+  auto flight = new_adjustment_in_flight(nodes);
+  master.conn.execute("UPDATE inventory_adjustments SET notes = 'plant', updated_at = "
+                      "'2026-11-24 09:30:00'");
+  slave.conn.execute("DELETE FROM inventory_adjustments");
+  sync::acknowledge_push(slave.conn, flight.batch, flight.answer, "2026-11-24 12:00:00");
+  CHECK(slave.text("SELECT base_updated_at FROM ruxx_sync_changes WHERE op = 'delete'") ==
+        "2026-11-24 09:00:00");
+  push_all(slave, master, "inventory_adjustments", "node-a");
+  CHECK(master.scalar("SELECT count(*) FROM inventory_adjustments") == 0);
+  CHECK(master.scalar("SELECT count(*) FROM ruxx_sync_conflicts WHERE reason LIKE 'deleted by "
+                      "node-a%' AND losing_row LIKE '%plant%'") == 1);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -103,10 +103,16 @@ void renumber_all(db::connection& conn, std::string_view table,
 // Rows of `batch` the app deleted while their insert was in flight (built into the outbox,
 // not yet acknowledged): the delete trigger forgot them, as a pending insert the master never
 // saw, but the master has stored them. Returns the master's identity of each (the id it gave
-// the row, or the transaction number), for a delete to send next. Call before renumbering.
-std::vector<std::string> deleted_in_flight(db::connection& conn, const tables::table_descriptor& t,
-                                           const json::array& data, const json::array* results) {
-  std::vector<std::string> out;
+// the row, or the transaction number) and the version deleted (the one sent: `sent`, aligned
+// with `data`), for a delete to send next. Call before renumbering.
+struct in_flight_delete {
+  std::string key;
+  std::string base;  // database text; empty when the row was sent without updated_at
+};
+std::vector<in_flight_delete> deleted_in_flight(
+    db::connection& conn, const tables::table_descriptor& t, const json::array& data,
+    const json::array* results, const std::vector<std::pair<std::int64_t, std::string>>& sent) {
+  std::vector<in_flight_delete> out;
   const std::string table = db::quote_identifier(t.name);
   for (std::size_t i = 0; i < data.size(); ++i) {
     const auto& row = data[i].as_object();
@@ -127,20 +133,20 @@ std::vector<std::string> deleted_in_flight(db::connection& conn, const tables::t
         key = std::to_string(m->get_int64());
       }
     }
-    out.push_back(std::move(key));
+    out.push_back({std::move(key), i < sent.size() ? sent[i].second : std::string()});
   }
   return out;
 }
 
 void add_tombstones(db::connection& conn, std::string_view table,
-                    const std::vector<std::string>& keys) {
-  for (const auto& key : keys) {
+                    const std::vector<in_flight_delete>& deletes) {
+  for (const auto& [key, base] : deletes) {
     // row_id: a negative placeholder below every entry's (the row is gone, only the key counts).
     auto st = conn.prepare(
-        "INSERT INTO ruxx_sync_changes (table_name, row_id, row_key, op, origin) VALUES (?1, "
-        "(SELECT min(0, COALESCE(min(row_id), 0)) - 1 FROM ruxx_sync_changes WHERE table_name = "
-        "?1), ?2, 'delete', 'local')");
-    st.bind(1, table).bind(2, key);
+        "INSERT INTO ruxx_sync_changes (table_name, row_id, row_key, op, origin, "
+        "base_updated_at) VALUES (?1, (SELECT min(0, COALESCE(min(row_id), 0)) - 1 FROM "
+        "ruxx_sync_changes WHERE table_name = ?1), ?2, 'delete', 'local', NULLIF(?3, ''))");
+    st.bind(1, table).bind(2, key).bind(3, base);
     st.run();
   }
 }
@@ -278,9 +284,10 @@ ack_stats acknowledge_push(db::connection& conn, const push_batch& batch,
       prune.bind(1, batch.table);
       prune.run();
     }
-    std::vector<std::string> gone;
+    std::vector<in_flight_delete> gone;
     if (v2 && t) {
-      gone = deleted_in_flight(conn, *t, body.at("data").as_array(), &results->as_array());
+      gone = deleted_in_flight(conn, *t, body.at("data").as_array(), &results->as_array(),
+                               batch.sent_versions);
     }
     auto clear = conn.prepare("DELETE FROM ruxx_sync_changes WHERE table_name = ? AND seq <= ?");
     clear.bind(1, batch.table).bind(2, batch.max_seq);

@@ -153,11 +153,12 @@ class MasterProcess:
     def running(self):
         return self.proc is not None and self.proc.poll() is None
 
-    def stop(self, sig=signal.SIGTERM, timeout=20):
-        """Signals the server and waits; returns its exit code (None if it was not running)."""
+    def stop(self, sig=signal.SIGTERM, timeout=20, sent=False):
+        """Signals the server (unless `sent`: the caller already did) and waits; returns its
+        exit code (None if it was not running)."""
         if self.proc is None:
             return None
-        if self.proc.poll() is None:
+        if self.proc.poll() is None and not sent:
             self.proc.send_signal(sig)
         try:
             code = self.proc.wait(timeout)
@@ -186,12 +187,17 @@ class MasterProcess:
             except OSError:
                 pass
 
-    def restart(self, sig):
+    def restart(self, sig, sent=False):
         """Stops with `sig` (SIGTERM must exit 0) and starts again on the same port; returns
         the exit code of the stopped incarnation."""
-        code = self.stop(sig)
+        code = self.stop(sig, sent=sent)
         self.start()
         return code
+
+    def signal(self, sig):
+        """Sends `sig` now, without waiting (restart(sig, sent=True) waits and starts again)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(sig)
 
 
 class AgentRun:
@@ -217,11 +223,11 @@ class AgentRun:
         self.started = time.monotonic()
         return self
 
-    def kill9(self):
+    def kill9(self, wait=True):
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
             self.killed = True
-        return self.wait()
+        return self.wait() if wait else None
 
     def wait(self, timeout=AGENT_TIMEOUT):
         """Waits for the exit; a run that hangs is killed and reported as code 'hung'."""

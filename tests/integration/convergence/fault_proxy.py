@@ -7,10 +7,19 @@ count the exchanges of a run and hit exactly one of them:
 - `cut`: the `target`-th exchange's request reaches the master and the master answers in full,
   but only the first `fraction` of the answer's bytes (head included) reach the agent, then
   both connections are closed: the connection is cut mid-body.
+- `cut_request`: the `target`-th exchange's request reaches the master only up to the first
+  `fraction` of its bytes (head included, so the master is reading the body when it stops),
+  then both connections are closed: the request is cut mid-body.
 - `lose`: the `target`-th exchange (counting only requests whose method is `method`, e.g. POST)
   reaches the master, the proxy reads the master's complete answer (so the master has
   committed) and closes the agent's connection without sending a byte of it: a response lost
   after the commit.
+
+- `trigger`: every byte passes, but the `target`-th exchange calls `on_trigger(stage, line)`:
+  with stage "request" once its request was forwarded to the master and before its answer is
+  read (the master is working on it: a kill there lands mid-request), with stage "answer" once
+  its answer was forwarded to the agent (the agent is reading or applying it). The harness uses
+  it to kill the master or the agent at an exact point of a run.
 
 Exchanges are numbered from 1 across all connections of the proxy. Only the targeted exchanges
 are harmed (`count` of them, so the agent's retry of the same request can be harmed too); the
@@ -113,16 +122,20 @@ def read_message(reader, is_response, request_method=None):
 class FaultProxy:
     """Listens on 127.0.0.1 (a free port) and relays to `upstream_port` with one fault.
 
-    mode: "pass", "cut" or "lose"; target: the first exchange number to harm (1-based);
-    count: how many matching exchanges from `target` on are harmed (2 exhausts the agent's
-    `--retries 2`, so the run fails and the next run must pick up the pieces);
-    method: only count requests with this method (None: all); fraction: for "cut", the share
-    of the answer's bytes that is forwarded (0 <= fraction < 1); before_answer: called with
-    the request line once the master answered, before the agent gets the answer (for tests
+    mode: "pass", "cut", "cut_request", "lose" or "trigger"; target: the first exchange number
+    to harm (1-based); count: how many matching exchanges from `target` on are harmed (2
+    exhausts the agent's `--retries 2`, so the run fails and the next run must pick up the
+    pieces);
+    method: only count requests with this method (None: all); fraction: for "cut" and
+    "cut_request", the share of the answer's (request's) bytes that is forwarded
+    (0 <= fraction < 1); stage and on_trigger: for "trigger" (see above); before_answer: called
+    with the request line once the master answered, before the agent gets the answer (for tests
     that must act at an exact point of a run). Use as a context manager."""
 
     def __init__(self, upstream_port, mode="pass", target=1, method=None, fraction=0.5,
-                 before_answer=None, count=1):
+                 before_answer=None, count=1, stage="request", on_trigger=None):
+        self.stage = stage
+        self.on_trigger = on_trigger
         self.upstream_port = upstream_port
         self.count = count
         self.before_answer = before_answer
@@ -226,7 +239,15 @@ class FaultProxy:
                     return
                 method = line.split(" ", 1)[0]
                 action = self._decide(method)
+                if action == "cut_request":
+                    keep = min(len(request) - 1, int(len(request) * self.fraction))
+                    upstream.sendall(request[:keep])
+                    self.events.append("%s: request cut after %d of %d bytes"
+                                       % (line, keep, len(request)))
+                    return
                 upstream.sendall(request)
+                if action == "trigger" and self.stage == "request":
+                    self.events.append("%s: %s" % (line, self.on_trigger("request", line)))
                 try:
                     _, fields, answer = read_message(from_master, True, method)
                 except _Closed as closed:
@@ -248,6 +269,8 @@ class FaultProxy:
                 if self.before_answer is not None:
                     self.before_answer(line)
                 client.sendall(answer)
+                if action == "trigger" and self.stage == "answer":
+                    self.events.append("%s: %s" % (line, self.on_trigger("answer", line)))
                 if fields.get("connection", "").lower() == "close":
                     return
         except OSError as e:

@@ -26,13 +26,23 @@ from operations import APP_ZONE, App, Clock, Conflict, Model, Node, connect, see
 
 SLAVES = 3
 
-# Faults of one sync, with their weights.
+# Faults of one sync, with their weights. The "_mid" faults are fired by the proxy at an exact
+# exchange of the run (fault_proxy "trigger"), so they land mid-request / mid-sync for sure; the
+# others by timing from the agent's start (they may land before the first request or after the
+# last, which is worth covering too).
 FAULTS = [
-    ("none", 30),
-    ("kill9", 14),          # SIGKILL of the agent a few ms into its run
-    ("master_term", 7),     # master SIGTERM (graceful) mid-run, restarted on the same port
-    ("master_kill", 7),     # master SIGKILL mid-run, restarted on the same port
-    ("cut", 14),            # connection cut mid-answer by the proxy
+    ("none", 26),
+    ("kill9", 6),           # SIGKILL of the agent a few ms into its run
+    ("kill9_mid", 8),       # SIGKILL of the agent while the master works on request k, or
+                            # 0..30 ms after answer k reached it (while it applies a pull page)
+    ("master_term", 3),     # master SIGTERM (graceful) a few ms into the run, restarted
+    ("master_kill", 3),     # master SIGKILL a few ms into the run, restarted on the same port
+    ("master_term_mid", 4), # master SIGTERM while it works on request k (the proxy forwarded
+                            # it and waits for the answer), restarted on the same port
+    ("master_kill_mid", 5), # master SIGKILL there: mid-transaction, mid-answer
+    ("cut", 10),            # answer k cut mid-body by the proxy
+    ("cut_request", 6),     # request k (a POST) cut mid-body by the proxy: the master stops
+                            # reading a push halfway
     ("lose", 14),           # push answer lost after the master committed
 ]
 
@@ -53,9 +63,13 @@ OPERATIONS = [
 ALLOWED_EXIT = {
     "none": {0},
     "kill9": {0, 3, -signal.SIGKILL},
+    "kill9_mid": {0, 3, -signal.SIGKILL},
     "master_term": {0, 3},
     "master_kill": {0, 3},
+    "master_term_mid": {0, 3},
+    "master_kill_mid": {0, 3},
     "cut": {0, 3},
+    "cut_request": {0, 3},
     "lose": {0, 3},
 }
 
@@ -156,17 +170,53 @@ class Schedule:
         r = self.sub(step, "sync-%d" % self.runs)
         proxy = None
         url = self.master.url
-        if fault in ("cut", "lose"):
+        holder = {}  # what the proxy's trigger acts on: the agent run, the restart thread
+        if fault in ("cut", "cut_request", "lose"):
             count = r.choice([1, 1, 2])  # 2: the retry is harmed too and the run fails
             if fault == "cut":
                 proxy = FaultProxy(self.master.port, "cut", target=r.randint(1, 8),
                                    fraction=r.random(), count=count)
+            elif fault == "cut_request":
+                proxy = FaultProxy(self.master.port, "cut_request", target=r.randint(1, 3),
+                                   method="POST", fraction=r.uniform(0.05, 0.95), count=count)
             else:
                 proxy = FaultProxy(self.master.port, "lose", target=r.randint(1, 2),
                                    method="POST", count=count)
             url = proxy.url
+        elif fault == "kill9_mid":
+            stage = r.choice(["request", "answer"])
+            delay = r.uniform(0.0, 0.03) if stage == "answer" else 0.0
+
+            def kill_agent(at, line):
+                time.sleep(delay)
+                holder["run"].kill9(wait=False)
+                return "agent SIGKILL %s %s%s" % ("while the master works on" if at == "request"
+                                                  else "after the answer to", line.split()[1],
+                                                  " + %.0f ms" % (delay * 1000) if delay else "")
+
+            proxy = FaultProxy(self.master.port, "trigger", target=r.randint(1, 8),
+                               stage=stage, on_trigger=kill_agent)
+            url = proxy.url
+        elif fault in ("master_term_mid", "master_kill_mid"):
+            sig = signal.SIGTERM if fault == "master_term_mid" else signal.SIGKILL
+
+            def restart_master(at, line):
+                self.master.signal(sig)  # now, while the request is in the master's hands
+                holder["code"] = None
+
+                def restart():
+                    holder["code"] = self.master.restart(sig, sent=True)
+
+                holder["restart"] = threading.Thread(target=restart, daemon=True)
+                holder["restart"].start()
+                return "master %s while it works on %s" % (sig.name, line.split()[1])
+
+            proxy = FaultProxy(self.master.port, "trigger", target=r.randint(1, 8),
+                               method=r.choice([None, "POST"]), on_trigger=restart_master)
+            url = proxy.url
         run = cluster.AgentRun(node.db, url, self.node_ids[node.name], self.workdir,
                                "run-%03d-%s" % (self.runs, node.name), extra)
+        holder["run"] = run
         writer = self.concurrent_sales(node, r) if concurrent else None
         master_code = None
         code = None
@@ -187,6 +237,12 @@ class Schedule:
         finally:
             if run.proc is not None and run.code is None:
                 run.wait()  # never leave an agent behind, whatever failed above
+            if "restart" in holder:
+                holder["restart"].join(60)
+                master_code = holder["code"]
+                if not self.master.running():
+                    self.fail("master-server did not come back after %s" % fault)
+                    self.master.start()
             if writer and writer.is_alive():
                 writer.join(60)
             if proxy:
@@ -196,10 +252,16 @@ class Schedule:
             fired = "; proxy: " + ("; ".join(proxy.events) or "no fault fired")
             if proxy.fired:
                 self.stats["fired"] += 1
+            if "restart" in holder:
+                fired += "; master exit %r" % master_code
+            if fault == "kill9_mid" and run.killed:
+                fired += "; killed"
+            elif fault == "kill9_mid" and proxy.fired:
+                fired += "; the agent had already exited"
         elif fault == "kill9" and run.killed:
             self.stats["fired"] += 1
             fired = "; killed"
-        elif fault.startswith("master_"):
+        elif fault in ("master_term", "master_kill"):
             self.stats["fired"] += 1
             fired = "; master exit %r" % master_code
         self.stats["agent_exit"][code] = self.stats["agent_exit"].get(code, 0) + 1
@@ -218,7 +280,8 @@ class Schedule:
                       "command: %s\n%s" % (self.runs, node.name, label, fault, code,
                                            sorted(allowed, key=str), " ".join(run.command),
                                            run.output()))
-        if fault == "master_term" and master_code != 0:
+        if (fault == "master_term" or fault == "master_term_mid" and "restart" in holder) \
+                and master_code != 0:
             self.fail("master-server exited %r on SIGTERM (expected 0)\n%s"
                       % (master_code, self.master.logs[-1][2] if self.master.logs else ""))
         return code

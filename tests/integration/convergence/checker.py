@@ -140,10 +140,15 @@ def check_sales(nodes, model, result):
                         % (number, sale.node, len(found)))
             continue
         row = found[0]
+        winner = sale.winner()
         expected = {
-            "created_at": sale.created_at, "updated_at": sale.updated_at,
+            "created_at": sale.created_at,
+            "updated_at": winner.stamp if winner else sale.updated_at,
             "quantity_kg": float(sale.qty), "price_per_kg": float(sale.price),
-            "total_amount": float(sale.total), "customer_name": sale.customer,
+            "total_amount": float(sale.total),
+            "customer_name": winner.customer if winner else sale.customer,
+            "customer_phone": winner.phone if winner else None,
+            "notes": winner.notes if winner else None,
             "status": sale.status, "cashier": sale.cashier_email,
         }
         actual = dict(row)
@@ -155,8 +160,13 @@ def check_sales(nodes, model, result):
             else:
                 ok = have == value
             if not ok:
-                result.fail("sales", "sale %s made on %s: %s is %r at the master, expected %r"
-                            % (number, sale.node, column, have, value))
+                why = ""
+                if winner and column != "status":
+                    why = " (last writer wins: %s's edit at %s)" % (winner.node, winner.stamp)
+                elif column == "status" and value == "cancelled":
+                    why = " (a cancellation must never be reverted: its gas was given back)"
+                result.fail("sales", "sale %s made on %s: %s is %r at the master, expected %r%s"
+                            % (number, sale.node, column, have, value, why))
     extra = sorted(set(by_number) - set(model.sales))
     if extra:
         result.fail("sales", "the master holds sales nobody made: %s" % extra[:10])
@@ -199,6 +209,77 @@ def check_rows_by_identity(nodes, model, result):
         result.fail("adjustments", "adjustments at the master: missing %s, unexpected %s, "
                     "duplicated %s" % (sorted(expected - set(tokens)),
                                        sorted(set(tokens) - expected), dup))
+
+
+def conflict_logs(nodes):
+    """{table: [(node name, origin_node, losing row as a dict)]} from every node's
+    ruxx_sync_conflicts (a version may lose at the master or, replaced by a pull, at a
+    depot)."""
+    out = {}
+    for node in nodes:
+        conn = connect(node.db)
+        try:
+            for table, origin, losing_row in conn.execute(
+                    "SELECT table_name, origin_node, losing_row FROM ruxx_sync_conflicts"):
+                try:
+                    row = json.loads(losing_row)
+                except (TypeError, ValueError):
+                    continue  # reported by check_conflicts for the master
+                if isinstance(row, dict):
+                    out.setdefault(table, []).append((node.name, origin, row))
+        finally:
+            conn.close()
+    return out
+
+
+def _same_instant(a, b):
+    try:
+        return a is not None and b is not None and _instant(str(a)) == _instant(str(b))
+    except ValueError:
+        return False
+
+
+def check_sale_versions(nodes, model, result):
+    """Every edit of a sale (cancellation or customer fields) made anywhere is the master's
+    final row or a losing version in a conflict log: nothing vanished silently. A version a
+    later edit started from is no loser (operations.superseded)."""
+    master = {r["transaction_number"]: r for r in rows(nodes[0].db, "transactions")}
+    logged = conflict_logs(nodes).get("transactions", [])
+    for number, sale in sorted(model.sales.items()):
+        final = master.get(number)
+        for v in sale.contenders():
+            if final is not None and final["notes"] == v.notes and \
+                    final["customer_name"] == v.customer and final["status"] == v.status and \
+                    final["updated_at"] == v.stamp:
+                continue
+            if any(row.get("transaction_number") == number and row.get("notes") == v.notes and
+                   row.get("customer_name") == v.customer and row.get("status") == v.status and
+                   _same_instant(row.get("updated_at"), v.stamp) for _, _, row in logged):
+                continue
+            result.fail("sale_versions",
+                        "sale %s: %s's version (status %s, customer %r, notes %r, updated_at %s, "
+                        "made from the version of %s) is neither the master's row (status %s, "
+                        "notes %r, updated_at %s) nor in any ruxx_sync_conflicts: it vanished"
+                        % (number, v.node, v.status, v.customer, v.notes, v.stamp, v.base,
+                           final and final["status"], final and final["notes"],
+                           final and final["updated_at"]))
+
+
+def check_settings_versions(nodes, model, result):
+    """Every depot edit of the company settings lost to the master's (master wins); each is in
+    a conflict log unless a later depot edit started from it."""
+    from operations import superseded
+    logged = conflict_logs(nodes).get("company_settings", [])
+    edits = model.settings_edits
+    for i, v in enumerate(edits):
+        if superseded(edits, i):
+            continue
+        if any(row.get("company_name") == v.name for _, _, row in logged):
+            continue
+        result.fail("settings_versions",
+                    "%s's company settings edit %r (updated_at %s) was replaced by the "
+                    "master's without being logged in any ruxx_sync_conflicts" % (v.node, v.name,
+                                                                                 v.stamp))
 
 
 def check_conflicts(nodes, model, result):
@@ -295,6 +376,8 @@ def check(nodes, model):
     check_stock(nodes, model, result)
     check_rows_by_identity(nodes, model, result)
     check_conflicts(nodes, model, result)
+    check_sale_versions(nodes, model, result)
+    check_settings_versions(nodes, model, result)
     check_pending(nodes, result)
     check_files(nodes, result)
     return result

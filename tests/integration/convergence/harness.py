@@ -50,13 +50,14 @@ FAULTS = [
 OPERATIONS = [
     ("sale", 32, True, True),
     ("cancel", 8, True, True),
+    ("edit_sale", 8, True, True),
     ("adjust", 12, True, True),
     ("delete_adjustment", 6, True, True),
     ("edit_user", 10, True, True),
     ("create_user", 10, True, True),
     ("delete_user", 6, True, True),
     ("conflict", 7, True, True),
-    ("company_settings", 4, True, False),
+    ("company_settings", 4, True, True),
     ("price", 3, True, True),
 ]
 
@@ -217,7 +218,8 @@ class Schedule:
         run = cluster.AgentRun(node.db, url, self.node_ids[node.name], self.workdir,
                                "run-%03d-%s" % (self.runs, node.name), extra)
         holder["run"] = run
-        writer = self.concurrent_sales(node, r) if concurrent else None
+        writer = self.concurrent_writes(node, r, step) if concurrent else None
+        self.concurrent_log = []
         master_code = None
         code = None
         try:
@@ -272,7 +274,8 @@ class Schedule:
         if code == 0 and not settings_only:
             self.synced_ok[node.name] = True
         self.log("%s %s %s%s%s -> exit %r%s" % (
-            label, node.name, fault, " +app" if concurrent else "",
+            label, node.name, fault,
+            " +app(%s)" % ", ".join(self.concurrent_log) if concurrent else "",
             " " + " ".join(extra) if extra else "", code, fired))
         allowed = expect if expect is not None else ALLOWED_EXIT[fault]
         if code not in allowed:
@@ -286,25 +289,47 @@ class Schedule:
                       % (master_code, self.master.logs[-1][2] if self.master.logs else ""))
         return code
 
-    def concurrent_sales(self, node, r):
-        """A thread making 1..4 sales on `node` while the agent runs (timestamps and values
-        drawn now, so the schedule stays seeded)."""
-        app = App(node, self.model, self.clock)
+    # What the app does while the agent runs: (kind, weight).
+    CONCURRENT = [("sale", 6), ("cancel", 1), ("edit_sale", 2), ("adjust", 1), ("edit_user", 1)]
+
+    def concurrent_writes(self, node, r, step):
+        """A thread making 1..4 app writes on `node` (mostly sales; cancellations, sale edits,
+        adjustments and user edits too) with 0..30 ms pauses while the agent pushes and
+        applies. Kinds, values and timestamps are drawn now, so the schedule stays seeded; the
+        targets are picked from the node's database when the write happens."""
         count = r.randint(1, 4)
         plans = []
         for i in range(count):
             self.clock.advance(r)
-            plans.append((random.Random(r.random()), self.clock.stamp(node), r.uniform(0, 0.03)))
+            plans.append((weighted(r, self.CONCURRENT), random.Random(r.random()),
+                          Clock(self.clock.now), r.uniform(0, 0.03), "%s.%d" % (step, i)))
+
         def work():
             conn = connect(node.db)
             try:
-                for sale_rng, stamp, pause in plans:
+                for kind, op_rng, clock, pause, label in plans:
                     time.sleep(pause)
+                    app = App(node, self.model, clock)
                     try:
-                        app.sell(sale_rng, stamp=stamp, conn=conn)
+                        if kind == "cancel":
+                            what = app.cancel(op_rng, self.nodes, conn=conn)
+                        elif kind == "edit_sale":
+                            what = app.edit_sale(op_rng, label, self.nodes, conn=conn)
+                        elif kind == "adjust":
+                            what = app.adjust(op_rng, "%d-%s" % (self.seed, label))
+                        elif kind == "edit_user":
+                            users = [e for _, e, _ in app.local_users()
+                                     if e in self.model.users and not self.model.users[e].frozen]
+                            email = users[op_rng.randrange(len(users))] if users else None
+                            what = email and app.edit_user(
+                                op_rng, email, "%s e%s" % (email.split("@")[0], label),
+                                self.nodes) and email
+                        else:
+                            what = app.sell(op_rng, stamp=clock.stamp(node), conn=conn)
+                        self.concurrent_log.append("%s %s %s" % (label, kind, what))
                     except Exception as e:  # the app must never fail because of the agent
-                        self.model.app_errors.append("%s: sale during a sync failed: %r"
-                                                     % (node.name, e))
+                        self.model.app_errors.append("%s: %s during a sync failed: %r"
+                                                     % (node.name, kind, e))
             finally:
                 conn.close()
 
@@ -346,7 +371,7 @@ class Schedule:
     def perform(self, step, node, app, kind, r):
         model = self.model
         if kind == "cancel":
-            number = app.cancel(r)
+            number = app.cancel(r, self.nodes)
             if number:
                 return kind, "cancelled " + number
             kind = "sale"
@@ -378,9 +403,16 @@ class Schedule:
             if text:
                 return kind, text
             kind = "sale"
+        if kind == "edit_sale":
+            number = app.edit_sale(r, step, self.nodes)
+            if number:
+                v = model.sales[number].versions[-1]
+                return kind, "edited %s: %s / %s at %s" % (number, v.customer, v.notes, v.stamp)
+            kind = "sale"
         if kind == "company_settings":
-            app.edit_company_settings(r, step)
-            return kind, "company settings: %s" % model.company_name
+            name = app.edit_company_settings(r, step)
+            return kind, "company settings: %s%s" % (name, "" if node.is_master
+                                                     else " (must lose)")
         if kind == "price":
             if not node.is_master and not self.synced_ok.get(node.name, True):
                 # The node's previous price edit may never have left it (no run of the node

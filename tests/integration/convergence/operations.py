@@ -102,6 +102,36 @@ class Node:
 
 
 @dataclass
+class SaleVersion:
+    """One edit of a sale on one node (a cancellation or a change of its customer fields): the
+    row as that node wrote it, and the updated_at of the version it started from (`base`)."""
+    node: str
+    base: str
+    stamp: str
+    customer: str
+    phone: str
+    notes: str
+    status: str
+
+
+@dataclass
+class SettingsVersion:
+    """A depot's edit of the company settings (it must lose to the master's)."""
+    node: str
+    base: str
+    stamp: str
+    name: str
+    phone: str
+
+
+def superseded(versions, i):
+    """Whether versions[i] was overwritten by a later edit that started from it (on the same
+    node, or on a node that had pulled it): then it is no lost version, a user replaced it
+    knowingly. Versions are told apart by updated_at (unique per row, see App._fresh_stamp)."""
+    return any(w.base == versions[i].stamp for w in versions[i + 1:])
+
+
+@dataclass
 class Sale:
     node: str
     cashier_email: str
@@ -111,7 +141,27 @@ class Sale:
     customer: str
     created_at: str
     updated_at: str
-    status: str = "completed"
+    status: str = "completed"     # "cancelled" once any node cancelled it
+    versions: list = field(default_factory=list)  # every SaleVersion, in the order made
+
+    def winner(self):
+        """The version last-writer-wins must keep: the newest updated_at (every node writes
+        the app zone's format, so the text orders as the instant), a tie kept by the master.
+        The sale as made counts as a version too: with skewed clocks an edit on another node
+        can be stamped before the sale was made, and then loses to it. None: the sale as made
+        wins (or was never edited)."""
+        if not self.versions:
+            return None
+        made = SaleVersion(self.node, None, self.updated_at, self.customer, None, None,
+                           "completed")
+        best = max([made] + self.versions, key=lambda v: (v.stamp, v.node == "master"))
+        return None if best is made else best
+
+    def contenders(self):
+        """The versions that must survive as the final row or in a conflict log: a version is
+        dropped only when a later edit started from it (overwritten knowingly); one replaced
+        by a pulled version before it left its node is a loser like any other."""
+        return [v for i, v in enumerate(self.versions) if not superseded(self.versions, i)]
 
 
 @dataclass
@@ -146,6 +196,7 @@ class Model:
     additions: Decimal = Decimal(0)                   # stock added by adjustments (net)
     conflicts: list = field(default_factory=list)
     slave_prices: list = field(default_factory=list)  # (node, price) edits that must lose
+    settings_edits: list = field(default_factory=list)  # slaves' company settings versions
     company_name: str = "Ruxxen LPG Gas Plant"
     company_phone: str = "+2348000000000"
     price: Decimal = START_PRICE
@@ -273,27 +324,99 @@ class App:
         self.model.expected_stock -= qty
         return number
 
-    def cancel(self, rng):
-        """Cancels one of this node's completed sales and gives its stock back."""
-        mine = sorted(n for n, s in self.model.sales.items()
-                      if s.node == self.node.name and s.status == "completed")
-        if not mine:
-            return None
-        number = mine[rng.randrange(len(mine))]
-        sale = self.model.sales[number]
+    def local_sales(self, conn=None):
+        """{transaction_number: status} of the sales this node holds that the model knows."""
+        rows = (conn.execute("SELECT transaction_number, status FROM transactions").fetchall()
+                if conn is not None else
+                self._rows("SELECT transaction_number, status FROM transactions"))
+        return {n: st for n, st in rows if n in self.model.sales}
+
+    def _fresh_stamp(self, table, key_column, key, all_nodes):
+        """The node's clock, moved on a second while a copy of the row anywhere has it as its
+        updated_at (versions are told apart by updated_at, see docs/TESTING.md)."""
+        taken = set()
+        for n in all_nodes:
+            conn = connect(n.db)
+            try:
+                taken.update(u for (u,) in conn.execute(
+                    'SELECT updated_at FROM "%s" WHERE "%s" = ?' % (table, key_column), (key,)))
+            finally:
+                conn.close()
+        extra = 0
         stamp = self.clock.stamp(self.node)
-        conn = connect(self.node.db)
+        while stamp in taken:
+            extra += 1
+            stamp = self.clock.stamp(self.node, extra)
+        return stamp
+
+    def _edit_sale(self, conn, number, stamp, sets, params):
+        """Applies `sets` to sale `number` inside the caller's transaction; returns the
+        SaleVersion written."""
+        base = conn.execute("SELECT updated_at FROM transactions WHERE transaction_number = ?",
+                            (number,)).fetchone()[0]
+        conn.execute("UPDATE transactions SET %s, updated_at = ? WHERE transaction_number = ?"
+                     % sets, tuple(params) + (stamp, number))
+        customer, phone, notes, status = conn.execute(
+            "SELECT customer_name, customer_phone, notes, status FROM transactions "
+            "WHERE transaction_number = ?", (number,)).fetchone()
+        return SaleVersion(self.node.name, base, stamp, customer, phone, notes, status)
+
+    def cancel(self, rng, all_nodes=(), conn=None):
+        """Cancels a completed sale this node holds (its own, or one made elsewhere and
+        pulled) and gives its stock back. A sale is cancelled once in the whole schedule (two
+        depots cancelling the same sale would give the gas back twice; the app cannot know)."""
+        own = conn is None
+        conn = conn or connect(self.node.db)
         try:
-            with Tx(conn):
-                conn.execute("UPDATE transactions SET status = 'cancelled', updated_at = ? "
-                             "WHERE transaction_number = ?", (stamp, number))
-                conn.execute("UPDATE inventory SET current_stock = current_stock + ?, "
-                             "updated_at = ? WHERE id = 1", (str(sale.qty), stamp))
+            local = self.local_sales(conn)
+            mine = sorted(n for n, st in local.items()
+                          if st == "completed" and self.model.sales[n].status == "completed")
+            if not mine:
+                return None
+            number = mine[rng.randrange(len(mine))]
+            sale = self.model.sales[number]
+            sale.status = "cancelled"  # claimed before the write: a concurrent writer skips it
+            stamp = self._fresh_stamp("transactions", "transaction_number", number,
+                                      all_nodes or [self.node])
+            try:
+                with Tx(conn):
+                    version = self._edit_sale(conn, number, stamp, "status = 'cancelled'", ())
+                    conn.execute("UPDATE inventory SET current_stock = current_stock + ?, "
+                                 "updated_at = ? WHERE id = 1", (str(sale.qty), stamp))
+            except BaseException:
+                sale.status = "completed"
+                raise
         finally:
-            conn.close()
-        sale.status = "cancelled"
-        sale.updated_at = stamp
+            if own:
+                conn.close()
+        sale.versions.append(version)
         self.model.expected_stock += sale.qty
+        return number
+
+    def edit_sale(self, rng, step, all_nodes, conn=None):
+        """Changes the customer fields of a sale this node holds (made here or elsewhere), as a
+        cashier correcting a receipt; the same sale may be edited on several nodes before they
+        sync (last writer wins, the losers in the conflict log)."""
+        own = conn is None
+        conn = conn or connect(self.node.db)
+        try:
+            local = sorted(self.local_sales(conn))
+            if not local:
+                return None
+            number = local[rng.randrange(len(local))]
+            sale = self.model.sales[number]
+            stamp = self._fresh_stamp("transactions", "transaction_number", number, all_nodes)
+            customer = rng.choice(["Walk-in", "Mama Put", "Chinedu O.", "Bisi Foods", "Ade K."])
+            phone = "+23470%08d" % rng.randrange(10 ** 8)
+            notes = "edit %s by %s" % (step, self.node.name)
+            with Tx(conn):
+                version = self._edit_sale(
+                    conn, number, stamp, "customer_name = ?, customer_phone = ?, notes = ?",
+                    (customer, phone, notes))
+        finally:
+            if own:
+                conn.close()
+        sale.versions.append(version)
         return number
 
     def adjust(self, rng, token):
@@ -405,17 +528,28 @@ class App:
         self.model.users[email].deleted = True
 
     def edit_company_settings(self, rng, step):
-        name = "Ruxxen LPG Gas Plant #%d" % step
+        """An edit of the company settings. The master's is the settings everyone must end
+        with; a depot's loses (master wins) and must be in a conflict log, unless the same
+        depot's next edit started from it."""
+        name = "Ruxxen LPG Gas Plant #%s%s" % (step, "" if self.node.is_master
+                                               else " by " + self.node.name)
         phone = "+23480%08d" % rng.randrange(10 ** 8)
         stamp = self.clock.stamp(self.node)
         conn = connect(self.node.db)
         try:
             with Tx(conn):
+                base = conn.execute("SELECT updated_at FROM company_settings WHERE id = 1"
+                                    ).fetchone()[0]
                 conn.execute("UPDATE company_settings SET company_name = ?, company_phone = ?, "
                              "updated_at = ? WHERE id = 1", (name, phone, stamp))
         finally:
             conn.close()
-        self.model.company_name, self.model.company_phone = name, phone
+        if self.node.is_master:
+            self.model.company_name, self.model.company_phone = name, phone
+        else:
+            self.model.settings_edits.append(SettingsVersion(self.node.name, base, stamp, name,
+                                                             phone))
+        return name
 
     def set_price(self, rng):
         """A price change (on the master it is the price; on a slave it must lose)."""

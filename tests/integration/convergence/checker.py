@@ -140,15 +140,10 @@ def check_sales(nodes, model, result):
                         % (number, sale.node, len(found)))
             continue
         row = found[0]
-        winner = sale.winner()
         expected = {
             "created_at": sale.created_at,
-            "updated_at": winner.stamp if winner else sale.updated_at,
             "quantity_kg": float(sale.qty), "price_per_kg": float(sale.price),
             "total_amount": float(sale.total),
-            "customer_name": winner.customer if winner else sale.customer,
-            "customer_phone": winner.phone if winner else None,
-            "notes": winner.notes if winner else None,
             "status": sale.status, "cashier": sale.cashier_email,
         }
         actual = dict(row)
@@ -161,12 +156,21 @@ def check_sales(nodes, model, result):
                 ok = have == value
             if not ok:
                 why = ""
-                if winner and column != "status":
-                    why = " (last writer wins: %s's edit at %s)" % (winner.node, winner.stamp)
-                elif column == "status" and value == "cancelled":
+                if column == "status" and value == "cancelled":
                     why = " (a cancellation must never be reverted: its gas was given back)"
                 result.fail("sales", "sale %s made on %s: %s is %r at the master, expected %r%s"
                             % (number, sale.node, column, have, value, why))
+        # The edited fields: the last writer's (sale.winner()), or, when the winner lost a
+        # meeting of updated_at (check_sale_versions then finds it in a conflict log), another
+        # version some node wrote; never values nobody wrote together.
+        final = (row["customer_name"], row["customer_phone"], row["notes"], row["updated_at"])
+        written = [(v.customer, v.phone, v.notes, v.stamp) for v in [sale.made()] + sale.versions]
+        if final not in written:
+            w = sale.winner()
+            result.fail("sales", "sale %s made on %s: the master holds customer %r, phone %r, "
+                        "notes %r, updated_at %s, a version no node wrote (last writer: %s's "
+                        "%r, %r, %r at %s)" % ((number, sale.node) + final +
+                                                (w.node, w.customer, w.phone, w.notes, w.stamp)))
     extra = sorted(set(by_number) - set(model.sales))
     if extra:
         result.fail("sales", "the master holds sales nobody made: %s" % extra[:10])
@@ -258,6 +262,7 @@ def check_sale_versions(nodes, model, result):
     logged = conflict_logs(nodes).get("transactions", [])
     for number, sale in sorted(model.sales.items()):
         final = master.get(number)
+        winner = sale.winner()
         for v in sale.contenders():
             if final is not None and final["notes"] == v.notes and \
                     final["customer_name"] == v.customer and final["status"] == v.status and \
@@ -270,10 +275,11 @@ def check_sale_versions(nodes, model, result):
             result.fail("sale_versions",
                         "sale %s: %s's version (status %s, customer %r, notes %r, updated_at %s, "
                         "made from the version of %s) is neither the master's row (status %s, "
-                        "notes %r, updated_at %s) nor in any ruxx_sync_conflicts: it vanished"
+                        "notes %r, updated_at %s) nor in any ruxx_sync_conflicts: it vanished%s"
                         % (number, v.node, v.status, v.customer, v.notes, v.stamp, v.base,
                            final and final["status"], final and final["notes"],
-                           final and final["updated_at"]))
+                           final and final["updated_at"],
+                           " (it is the last writer: it should have won)" if v is winner else ""))
 
 
 def check_settings_versions(nodes, model, result):

@@ -144,24 +144,27 @@ class Sale:
     status: str = "completed"     # "cancelled" once any node cancelled it
     versions: list = field(default_factory=list)  # every SaleVersion, in the order made
 
-    def winner(self):
-        """The version last-writer-wins must keep: the newest updated_at (every node writes
-        the app zone's format, so the text orders as the instant), a tie kept by the master.
-        The sale as made counts as a version too: with skewed clocks an edit on another node
-        can be stamped before the sale was made, and then loses to it. None: the sale as made
-        wins (or was never edited)."""
-        if not self.versions:
-            return None
-        made = SaleVersion(self.node, None, self.updated_at, self.customer, None, None,
+    def made(self):
+        """The sale as made, as a version (the base of the first edits)."""
+        return SaleVersion(self.node, None, self.updated_at, self.customer, None, None,
                            "completed")
-        best = max([made] + self.versions, key=lambda v: (v.stamp, v.node == "master"))
-        return None if best is made else best
 
     def contenders(self):
-        """The versions that must survive as the final row or in a conflict log: a version is
+        """The edits that must survive as the final row or in a conflict log: an edit is
         dropped only when a later edit started from it (overwritten knowingly); one replaced
         by a pulled version before it left its node is a loser like any other."""
         return [v for i, v in enumerate(self.versions) if not superseded(self.versions, i)]
+
+    def winner(self):
+        """The version last-writer-wins should keep: among the versions no later edit started
+        from (the sale as made when never edited), the newest updated_at (every node writes the
+        app zone's format, so the text orders as the instant), a tie kept by the master's.
+        Arbitration compares updated_at only when two versions meet, so with skewed clocks the
+        winner can still lose (an edit stamped before the version it started from loses to
+        that version at the master); then it must be in a conflict log
+        (checker.check_sale_versions)."""
+        leaves = self.contenders() or [self.made()]
+        return max(leaves, key=lambda v: (v.stamp, v.node == "master"))
 
 
 @dataclass

@@ -296,11 +296,12 @@ class Schedule:
         return code
 
     # What the app does while the agent runs: (kind, weight).
-    CONCURRENT = [("sale", 6), ("cancel", 1), ("edit_sale", 2), ("adjust", 1), ("edit_user", 1)]
+    CONCURRENT = [("sale", 6), ("cancel", 1), ("edit_sale", 2), ("adjust", 1), ("edit_user", 1),
+                  ("create_user", 1), ("delete_adjustment", 1)]
 
     def concurrent_writes(self, node, r, step):
         """A thread making 1..4 app writes on `node` (mostly sales; cancellations, sale edits,
-        adjustments and user edits too) with 0..30 ms pauses while the agent pushes and
+        adjustments and their deletes, user edits and registrations too) with 0..30 ms pauses while the agent pushes and
         applies. Kinds, values and timestamps are drawn now, so the schedule stays seeded; the
         targets are picked from the node's database when the write happens."""
         count = r.randint(1, 4)
@@ -323,6 +324,10 @@ class Schedule:
                             what = app.edit_sale(op_rng, label, self.nodes, conn=conn)
                         elif kind == "adjust":
                             what = app.adjust(op_rng, "%d-%s" % (self.seed, label))
+                        elif kind == "create_user":
+                            what = self.create_user(app, op_rng, label)
+                        elif kind == "delete_adjustment":
+                            what = app.delete_adjustment(op_rng)
                         elif kind == "edit_user":
                             users = [e for _, e, _ in app.local_users()
                                      if e in self.model.users and not self.model.users[e].frozen]
@@ -430,21 +435,7 @@ class Schedule:
                 self.synced_ok[node.name] = False
             return kind, "price_per_kg %s%s" % (price, "" if node.is_master else " (must lose)")
         if kind == "create_user":
-            local = set(e for _, e, _ in app.local_users())
-            elsewhere = sorted(e for e, u in model.users.items()
-                               if e not in local and not u.deleted and not u.disposable
-                               and not u.frozen)
-            if elsewhere and r.random() < 0.25:
-                # The same person registered at a second node before it pulled the first
-                # registration: one user at the master (users.email is its natural key).
-                email = elsewhere[r.randrange(len(elsewhere))]
-                app.create_user(r, email, False, name="%s again by %s" % (email.split("@")[0],
-                                                                          node.name))
-                return kind, "created %s again (already made elsewhere)" % email
-            email = "u%d-%s@conv.test" % (step, node.tag)
-            disposable = r.random() < 0.4
-            app.create_user(r, email, disposable)
-            return kind, "created %s%s" % (email, " (disposable)" if disposable else "")
+            return kind, self.create_user(app, r, step)
         if kind == "adjust":
             token = "%d-%d" % (self.seed, step)
             app.adjust(r, token)
@@ -452,6 +443,26 @@ class Schedule:
         number = app.sell(r)
         sale = model.sales[number]
         return kind, "sale %s %s kg by %s" % (number, sale.qty, sale.cashier_email)
+
+    def create_user(self, app, r, label):
+        """A user registered at `app`'s node; a quarter of the time the same person registered
+        at a second node before it pulled the first registration (one user at the master:
+        users.email is its natural key)."""
+        model = self.model
+        local = set(e for _, e, _ in app.local_users())
+        elsewhere = sorted(e for e, u in model.users.items()
+                           if e not in local and not u.deleted and not u.disposable
+                           and not u.frozen)
+        if elsewhere and r.random() < 0.25:
+            email = elsewhere[r.randrange(len(elsewhere))]
+            if not app.create_user(r, email, False, name="%s again by %s"
+                                   % (email.split("@")[0], app.node.name)):
+                return "%s already pulled: not registered again" % email
+            return "created %s again (already made elsewhere)" % email
+        email = "u%s-%s@conv.test" % (label, app.node.tag)
+        disposable = r.random() < 0.4
+        app.create_user(r, email, disposable)
+        return "created %s%s" % (email, " (disposable)" if disposable else "")
 
     def deliberate_conflict(self, step, r):
         """Two nodes rename the same user to different names before either syncs."""

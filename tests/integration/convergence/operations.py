@@ -501,12 +501,16 @@ class App:
 
     def create_user(self, rng, email, disposable, name=None):
         """Inserts a user; an email the model already knows (made on another node) is the same
-        user again and only adds a version of its name."""
+        user again and only adds a version of its name. Returns False, writing nothing, when
+        the node holds the email already (the app's unique-email validation: a registration
+        made while the agent runs may find the user just pulled)."""
         stamp = self.clock.stamp(self.node)
         name = name or "New %s" % email.split("@")[0]
         conn = connect(self.node.db)
         try:
             with Tx(conn):
+                if conn.execute("SELECT 1 FROM users WHERE email = ?", (email,)).fetchone():
+                    return False
                 conn.execute(
                     "INSERT INTO users (name, email, email_verified_at, password, role, "
                     "is_active, remember_token, created_at, updated_at) VALUES (?, ?, NULL, ?, "
@@ -520,6 +524,7 @@ class App:
             self.model.users[email].names.append(name)
         else:
             self.model.users[email] = User(self.node.name, disposable, names=[name])
+        return True
 
     def delete_user(self, email):
         conn = connect(self.node.db)

@@ -178,7 +178,22 @@ class Schedule:
         proxy = None
         url = self.master.url
         holder = {}  # what the proxy's trigger acts on: the agent run, the restart thread
-        if fault in ("cut", "cut_request", "lose"):
+        # Half the app writes during a plain run start at an exact point: when exchange k of
+        # the run reached the master, the proxy holds its answer until they are done (at most
+        # 1 s), so they land between two steps of the agent (after a push, before a pull).
+        at_exchange = concurrent and fault == "none" and r.random() < 0.5
+        if at_exchange:
+            def app_writes(at, line):
+                writer = holder["writer"]
+                writer.start()
+                writer.join(1.0)
+                return "the app writes here%s" % (" (still writing after 1 s)"
+                                                  if writer.is_alive() else "")
+
+            proxy = FaultProxy(self.master.port, "trigger", target=r.randint(1, 12),
+                               stage="request", on_trigger=app_writes)
+            url = proxy.url
+        elif fault in ("cut", "cut_request", "lose"):
             count = r.choice([1, 1, 2])  # 2: the retry is harmed too and the run fails
             if fault == "cut":
                 proxy = FaultProxy(self.master.port, "cut", target=r.randint(1, 8),
@@ -225,6 +240,7 @@ class Schedule:
                                "run-%03d-%s" % (self.runs, node.name), extra)
         holder["run"] = run
         writer = self.concurrent_writes(node, r, step) if concurrent else None
+        holder["writer"] = writer
         self.concurrent_log = []
         master_code = None
         code = None
@@ -232,7 +248,7 @@ class Schedule:
             if proxy:
                 proxy.__enter__()
             run.start()
-            if writer:
+            if writer and not at_exchange:
                 writer.start()
             if fault == "kill9":
                 time.sleep(r.uniform(0.0, 0.06))
@@ -251,6 +267,8 @@ class Schedule:
                 if not self.master.running():
                     self.fail("master-server did not come back after %s" % fault)
                     self.master.start()
+            if writer and writer.ident is None:
+                writer.start()  # the run ended before exchange k: the app writes after it
             if writer and writer.is_alive():
                 writer.join(60)
             if proxy:
@@ -258,7 +276,7 @@ class Schedule:
         fired = ""
         if proxy:
             fired = "; proxy: " + ("; ".join(proxy.events) or "no fault fired")
-            if proxy.fired:
+            if proxy.fired and not at_exchange:
                 self.stats["fired"] += 1
             if "restart" in holder:
                 fired += "; master exit %r" % master_code
@@ -301,8 +319,8 @@ class Schedule:
 
     def concurrent_writes(self, node, r, step):
         """A thread making 1..4 app writes on `node` (mostly sales; cancellations, sale edits,
-        adjustments and their deletes, user edits and registrations too) with 0..30 ms pauses while the agent pushes and
-        applies. Kinds, values and timestamps are drawn now, so the schedule stays seeded; the
+        adjustments and their deletes, user edits and registrations too) with 0..30 ms pauses
+        while the agent pushes and applies. Kinds, values and timestamps are drawn now, so the schedule stays seeded; the
         targets are picked from the node's database when the write happens."""
         count = r.randint(1, 4)
         plans = []

@@ -3,12 +3,13 @@
 # already present are skipped, so the README commands and .ci/run can both call it every time.
 set -euo pipefail
 # dpkg-dev and file: `cpack -G DEB` (dpkg-shlibdeps, and CPack's test for ELF files) for the
-# Debian packages and their test; a fresh Debian 12 may lack `file`.
+# Debian packages and their test; a fresh Debian 12 may lack `file`. openssl: the TLS tests
+# make their self-signed certificates with its CLI.
 packages=(
   build-essential cmake pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-log1.81-dev libboost-program-options1.81-dev
   libsqlite3-dev sqlite3 libssl-dev zlib1g-dev catch2 libhowardhinnant-date-dev tzdata
-  ca-certificates curl python3 wrk
+  ca-certificates openssl curl python3 wrk
   dpkg-dev file
 )
 missing=()

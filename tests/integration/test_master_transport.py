@@ -136,6 +136,52 @@ class FreshDatabaseTest(unittest.TestCase):
             self.assertEqual(fixtures.snapshot(db, fixtures.SYNCED_TABLES), before)
 
 
+class DefaultBodyLimitTest(MasterTestCase):
+    """The body limit without --max-body-mib is 32 MiB (the issue's default): a push of one sale
+    padded with JSON whitespace to just under it is applied, one byte over it is a 413 JSON
+    answer (sent as soon as the header announces the length) that changes nothing."""
+
+    LIMIT = 32 * 1024 * 1024
+
+    def padded_push(self, size):
+        head = ('{"table":"transactions","data":%s' % json.dumps(txn_rows("PAD", 1))).encode()
+        tail = b"}"
+        return head + b" " * (size - len(head) - len(tail)) + tail
+
+    def test_a_body_just_under_32_mib_is_applied(self):
+        r = self.server.post("/api/sync/push", self.padded_push(self.LIMIT - 1024))
+        self.assertEqual(self.assertJsonResponse(r, 200)["synced_count"], 1)
+        self.assertEqual(count_rows(self.db, "transactions", "transaction_number LIKE ?",
+                                    ("TXN-20261124-PAD%",)), 1)
+
+    def test_a_body_one_byte_over_32_mib_is_413_json(self):
+        body = self.padded_push(self.LIMIT + 1)
+
+        def send():
+            # The server may answer and close before the body is sent: read what it said.
+            with socket.create_connection((self.server.host, self.server.port), 30) as sock:
+                sock.sendall(b"POST /api/sync/push HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                             b"X-Sync-API-Key: peerkey\r\nContent-Type: application/json\r\n"
+                             b"Content-Length: %d\r\n\r\n" % len(body))
+                try:
+                    sock.sendall(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+                answer = b""
+                try:
+                    while chunk := sock.recv(65536):
+                        answer += chunk
+                except ConnectionResetError:
+                    pass
+                return answer
+        answer = self.assertChangesNothing(send)
+        head, _, payload = answer.partition(b"\r\n\r\n")
+        self.assertTrue(head.startswith(b"HTTP/1.1 413"), answer[:300])
+        self.assertIn(b"application/json", head.lower())
+        self.assertIn("error", json.loads(payload))
+        self.assertEqual(self.server.get("/up", key=None).status, 200)
+
+
 class LimitsTest(MasterTestCase):
     SERVER_ARGS = ("--max-body-mib", "1", "--header-timeout", "2")
 

@@ -231,6 +231,35 @@ TEST_CASE("a v2 push answers each row with the id it was stored under", "[push]"
   CHECK(m.scalar("SELECT count(*) FROM transactions") == 201);
 }
 
+TEST_CASE("stored batch answers older than a week are pruned once superseded", "[push]") {
+  // A node's next batch for a table means its earlier ones were answered (one outbox entry per
+  // table): those over a week old are removed; the newest, recent ones, other tables' and other
+  // nodes' stay, and the newest is still answered from its record when retried.
+  ruxx_test::temp_dir dir;
+  master_db m(dir / "m.sqlite");
+  auto [first, first_meta] = new_sales(1, 3);
+  REQUIRE(std::holds_alternative<json::object>(
+      push_v2(m, "transactions", first, first_meta, "batch-old")));
+  m.conn.execute("INSERT INTO ruxx_sync_batches (node_id, batch_id, table_name, response, "
+                 "created_at) VALUES ('node-a', 'batch-recent', 'transactions', '{}', "
+                 "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-6 days')), "
+                 "('node-a', 'batch-users', 'users', '{}', '2026-01-01T00:00:00.000Z'), "
+                 "('node-b', 'batch-b', 'transactions', '{}', '2026-01-01T00:00:00.000Z')");
+  m.conn.execute("UPDATE ruxx_sync_batches SET created_at = strftime('%Y-%m-%dT%H:%M:%fZ', "
+                 "'now', '-8 days') WHERE batch_id = 'batch-old'");
+  auto [next, next_meta] = new_sales(4, 5);
+  const auto answer = push_v2(m, "transactions", next, next_meta, "batch-new");
+  REQUIRE(std::holds_alternative<json::object>(answer));
+  CHECK(m.scalar("SELECT count(*) FROM ruxx_sync_batches WHERE batch_id = 'batch-old'") == 0);
+  CHECK(m.scalar("SELECT count(*) FROM ruxx_sync_batches WHERE batch_id IN ('batch-recent', "
+                 "'batch-users', 'batch-b', 'batch-new')") == 4);
+  const auto again = push_v2(m, "transactions", next, next_meta, "batch-new");
+  REQUIRE(std::holds_alternative<json::object>(again));
+  CHECK(std::get<json::object>(again).at("results") ==
+        std::get<json::object>(answer).at("results"));
+  CHECK(m.scalar("SELECT count(*) FROM transactions") == 5);
+}
+
 TEST_CASE("a bad row in the middle of a large push is named and nothing is stored", "[push]") {
   ruxx_test::temp_dir dir;
   master_db m(dir / "m.sqlite");

@@ -566,6 +566,22 @@ push_rejection all_problems(detail::push_rows& rows, std::vector<input_error> de
   return push_rejection{std::move(errors)};
 }
 
+// A slave keeps at most one unanswered batch per table (its outbox) and builds the next one only
+// after that batch's answer, so a new batch from a node for a table means its earlier batches
+// for that table were all answered. Their stored answers are kept for a week more (a depot
+// restored from an older backup may resend its outbox) and then removed, so ruxx_sync_batches
+// does not grow with every push for ever.
+constexpr const char* batch_retention = "-7 days";
+
+void prune_answered_batches(db::connection& conn, const std::string& node_id,
+                            std::string_view table, const std::string& newest_batch) {
+  auto st = conn.prepare(
+      "DELETE FROM ruxx_sync_batches WHERE node_id = ? AND table_name = ? AND batch_id <> ? AND "
+      "created_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?)");
+  st.bind(1, node_id).bind(2, std::string(table)).bind(3, newest_batch).bind(4, batch_retention);
+  st.run();
+}
+
 }  // namespace
 
 push_result apply_push(db::connection& conn, const time::app_zone& zone,
@@ -684,6 +700,7 @@ push_result apply_push(db::connection& conn, const time::app_zone& zone,
       st.bind(1, request.node_id).bind(2, request.batch_id).bind(3, t.name);
       st.bind(4, json::serialize(answer));
       st.run();
+      prune_answered_batches(conn, request.node_id, t.name, request.batch_id);
     }
   }  // the capture scope restores the defaults here, before the commit
   tx.commit();

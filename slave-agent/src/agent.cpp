@@ -32,12 +32,11 @@ std::vector<table_summary> run_jobs(const agent_options& options,
                                     const synccore::time::app_zone& zone, master_api& master,
                                     job_kind job, std::stop_token stop,
                                     std::vector<std::string>& refused_tables) {
-  // A sync reads a few hundred scattered pages of what may be a gigabyte-sized file, each from
-  // a cold page cache (a fresh connection per run): mapping the file makes each such read a
-  // page fault instead of a read() and a copy (steady-state incremental sync with 1M-row
-  // tables 47.5 -> 36.1 ms, docs/PERFORMANCE.md). The recovery and the health check read whole
-  // files and do not map.
-  synccore::db::connection conn(options.database, {.mmap_bytes = std::int64_t{1} << 30});
+  // Pages are read with pread() into SQLite's page cache, not through a memory map: on the
+  // 4 December VM the map's page faults cost more than the copies (1M/10k incremental ratio
+  // 1.25 mapped, 1.08 not; docs/PERFORMANCE.md section 5), and a read error of a mapped file
+  // would kill the service with SIGBUS instead of returning an error.
+  synccore::db::connection conn(options.database);
   prepare_database(conn);
   const auto node_id = synccore::sync::ensure_node_id(conn, options.node_id_override);
   job_context ctx{conn, zone, master, node_id, stop};

@@ -42,7 +42,6 @@ connection::connection(const std::filesystem::path& path, const open_options& op
   // wrote it 17,800 times (a quarter of the push's time). Each statement's journal is small
   // (one batch of rows), so memory stays bounded.
   execute("PRAGMA temp_store=MEMORY");
-  if (options.mmap_bytes > 0) execute("PRAGMA mmap_size=" + std::to_string(options.mmap_bytes));
 }
 
 connection::~connection() = default;

@@ -7,7 +7,6 @@
 
 #include <chrono>
 #include <cstddef>
-#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -32,11 +31,6 @@ struct open_options {
   bool foreign_keys = true;
   // Switch the file to WAL journal mode. Default: true.
   bool wal = true;
-  // Read up to this many bytes of the file through a memory map (PRAGMA mmap_size) instead of
-  // a read() per page into SQLite's page cache: cheaper for scattered reads of a big file that
-  // the OS already caches. Mapped pages count towards the process's resident size, so leave it
-  // off for connections that read a whole file. Default: 0 (off).
-  std::int64_t mmap_bytes = 0;
 };
 
 class connection {

@@ -146,10 +146,23 @@ TEST_CASE("env file: ${NAME} interpolation", "[env_file]") {
   CHECK(m.at("LATER") == "${DEFINED_LATER}");
 }
 
-TEST_CASE("env file: a line without '=' is an error naming the line", "[env_file]") {
-  const auto e = parse_error("A=1\n\nJUST_A_WORD\n");
+TEST_CASE("env file: a bare key un-defines it, as phpdotenv does", "[env_file]") {
+  const auto m = parse_ok("A=1\nB=2\n\nA\nexport B\nNEVER_SET\nC=3\n");
+  CHECK_FALSE(m.contains("A"));
+  CHECK_FALSE(m.contains("B"));
+  CHECK_FALSE(m.contains("NEVER_SET"));
+  CHECK(m.at("C") == "3");
+  // Defined again after the bare line: the later value counts.
+  CHECK(parse_ok("A=1\nA\nA=2\n").at("A") == "2");
+}
+
+TEST_CASE("env file: a line without '=' that is not a key is an error naming the line",
+          "[env_file]") {
+  const auto e = parse_error("A=1\n\nJUST A WORD\n");
   CHECK(e.field == "line 3");
-  CHECK(e.message == "/srv/app/.env:3: expected KEY=value, got \"JUST_A_WORD\"");
+  CHECK(e.message == "/srv/app/.env:3: expected KEY=value, got \"JUST A WORD\"");
+  CHECK(parse_error("A=1\nB # comment\n").field == "line 2");
+  CHECK(parse_error("A-B\n").field == "line 1");
 }
 
 TEST_CASE("env file: an invalid key name is an error", "[env_file]") {
@@ -200,11 +213,11 @@ TEST_CASE("env file: read_env_file reads a file and reports a missing one", "[en
   const auto path = dir / ".env";
   {
     std::ofstream out(path, std::ios::binary);
-    out << "APP_MODE=slave\nBROKEN\n";
+    out << "APP_MODE=slave\nBROKEN LINE\n";
   }
   auto broken = read_env_file(path);
   REQUIRE_FALSE(broken.has_value());
-  CHECK(broken.error().message == path.string() + ":2: expected KEY=value, got \"BROKEN\"");
+  CHECK(broken.error().message == path.string() + ":2: expected KEY=value, got \"BROKEN LINE\"");
 
   {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);

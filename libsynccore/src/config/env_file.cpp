@@ -229,6 +229,13 @@ expected<env_map> parse_env_text(std::string_view text, std::string_view source_
 
     const auto eq = line.find('=');
     if (eq == std::string_view::npos) {
+      // phpdotenv reads a bare `NAME` as NAME without a value, which un-defines what the file
+      // set before (Laravel's immutable repository never clears the real environment); a line
+      // that is not a valid name is an error there too.
+      if (auto bare = parse_name(trim(line))) {
+        out.erase(*bare);
+        continue;
+      }
       return located_error(line_field(first_line), source_name, first_line,
                            "expected KEY=value, got \"" + shorten(trim(line)) + "\"");
     }

@@ -17,9 +17,11 @@ namespace synccore::config {
 // Parses the text of a .env file. `source_name` (usually the path) is only used in error
 // messages. `${NAME}` in an unquoted or double-quoted value is replaced by NAME's value from
 // `environment` when set there, else from a key defined earlier in the text; an unknown NAME
-// is kept literally (as phpdotenv does). A key defined twice keeps its last value.
-// Returns an input_error whose message starts with "<source_name>:<line>: " for: a line without
-// '=' (field "line N"), an invalid key name (field "line N"), and, with the key as field, an
+// is kept literally (as phpdotenv does). A key defined twice keeps its last value; a line that
+// is only a key (`NAME` or `export NAME`, no '=') removes what the text defined for it before,
+// as phpdotenv does. Returns an input_error whose message starts with "<source_name>:<line>: "
+// for: a line without '=' that is not a key (field "line N"), an invalid key name (field
+// "line N"), and, with the key as field, an
 // unterminated quote, an unknown escape sequence in double quotes, or text after a value
 // (unquoted values may not contain whitespace; quote them).
 expected<env_map> parse_env_text(std::string_view text, std::string_view source_name,

@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace slave {
 
@@ -17,17 +18,24 @@ enum exit_code : int {
 };
 
 // A failure that ends the current run with `code`; what() is the one-line reason.
-// `http_status` is the master's answer when it refused a request (0 otherwise).
+// `http_status` is the master's answer when it refused a request (0 otherwise), and
+// `answer_body` that answer's whole body (what() holds only its start).
 class run_failure : public std::runtime_error {
  public:
-  run_failure(exit_code code, const std::string& message, int http_status = 0)
-      : std::runtime_error(message), code_(code), http_status_(http_status) {}
+  run_failure(exit_code code, const std::string& message, int http_status = 0,
+              std::string answer_body = {})
+      : std::runtime_error(message),
+        code_(code),
+        http_status_(http_status),
+        answer_body_(std::move(answer_body)) {}
   exit_code code() const noexcept { return code_; }
   int http_status() const noexcept { return http_status_; }
+  const std::string& answer_body() const noexcept { return answer_body_; }
 
  private:
   exit_code code_;
   int http_status_;
+  std::string answer_body_;
 };
 
 }  // namespace slave

@@ -80,7 +80,7 @@ json::object master_api::call(synccore::net::client_request request, std::string
       throw run_failure(code,
                         std::string(what) + ": the master answered " +
                             std::to_string(e.status) + " " + detail,
-                        e.status);
+                        e.status, e.body);
     }
     if (e.kind == client_error_kind::tls) {
       throw run_failure(exit_unreachable, std::string(what) + ": TLS failure: " + e.message);

@@ -5,6 +5,7 @@
 #include <synccore/log/logger.hpp>
 #include <synccore/sync/pull_apply.hpp>
 #include <synccore/sync/push_batch.hpp>
+#include <synccore/sync/push_refusal.hpp>
 #include <synccore/sync/slave_state.hpp>
 #include <synccore/tables/table_descriptor.hpp>
 #include <synccore/time/app_zone.hpp>
@@ -115,6 +116,27 @@ void drop_unsendable_counter_changes(job_context& ctx, const table_descriptor& t
       {{"table", t.name}, {"pending", dropped}});
 }
 
+// Moves the change entries of rows the master refused to the end of the queue, so the rows
+// behind them go in this run, and says which rows wait and why. They stay pending: sent again
+// (first in the next run's queue) until the depot fixes them. Returns false when every row
+// named is held already (no progress: the caller gives up).
+bool hold_back(job_context& ctx, const table_descriptor& t,
+               const std::vector<synccore::sync::refused_row>& refused,
+               std::set<std::int64_t>& held) {
+  std::vector<std::int64_t> ids;
+  for (const auto& row : refused) {
+    if (!held.insert(row.local_id).second) continue;
+    ids.push_back(row.local_id);
+    synccore::log::log_error(
+        "The master refused a " + std::string(t.name) +
+            " row; it stays pending and the rows after it are sent",
+        {{"table", t.name}, {"id", row.local_id}, {"reason", row.reasons}});
+  }
+  if (ids.empty()) return false;
+  synccore::sync::requeue_changes(ctx.conn, t.name, ids);
+  return true;
+}
+
 void push_table(job_context& ctx, const table_descriptor& t, table_summary& summary) {
   const bool v2 = ctx.master.protocol() == protocol_version::v2;
   if (!v2 && !t.counter_column.empty()) {
@@ -122,10 +144,13 @@ void push_table(job_context& ctx, const table_descriptor& t, table_summary& summ
     return;
   }
   const auto protocol = v2 ? synccore::sync::push_protocol::v2 : synccore::sync::push_protocol::v1;
+  // Rows the master refused in this run: they wait at the end of the queue, the rest go.
+  std::set<std::int64_t> held;
+  std::optional<run_failure> refusal;
   for (int round = 0; round < 100000 && !ctx.stop.stop_requested(); ++round) {
     auto batch = synccore::sync::next_push_batch(ctx.conn, ctx.zone, t, ctx.node_id,
-                                                 ctx.push_batch_rows, protocol);
-    if (!batch) return;
+                                                 ctx.push_batch_rows, protocol, held);
+    if (!batch) break;
     json::object answer;
     try {
       answer = ctx.master.push(batch->body);
@@ -137,7 +162,12 @@ void push_table(job_context& ctx, const table_descriptor& t, table_summary& summ
         drop.bind(1, t.name);
         drop.run();
       }
-      throw;
+      if (!v2 || !is_table_refusal(e)) throw;
+      const auto refused = synccore::sync::refused_rows(*batch, e.answer_body());
+      // Not about single rows (or nothing new to hold back): the table is refused as before.
+      if (refused.empty() || !hold_back(ctx, t, refused, held)) throw;
+      refusal.emplace(e);
+      continue;
     }
     if (v2 && !answer.contains("results")) refuse_protocol_downgrade("push");
     const auto ack = synccore::sync::acknowledge_push(ctx.conn, *batch, answer, now_db(ctx.zone));
@@ -148,8 +178,9 @@ void push_table(job_context& ctx, const table_descriptor& t, table_summary& summ
       synccore::log::log_notice("Resent an unacknowledged batch",
                                 {{"table", t.name}, {"batch_id", batch->batch_id}});
     }
-    if (!v2) return;  // version 1 sends everything pending in one request per run
+    if (!v2) break;  // version 1 sends everything pending in one request per run
   }
+  if (refusal) throw *refusal;  // the table's run ends refused (exit 4), the rest pushed
 }
 
 // Counts a page's local versions that went to the conflict log as the run's conflicts, and

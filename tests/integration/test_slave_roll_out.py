@@ -130,6 +130,35 @@ class MasterRollOutTest(SlaveTestCase):
         self.assertEqual(fixtures.query(self.mdb, "SELECT count(*) FROM transactions WHERE "
                                         "transaction_number = ?", (number,)), [(1,)])
 
+    def test_a_refused_sale_does_not_hold_back_the_sales_after_it(self):
+        self.start_synced_pair()
+        before = sell(self.slave, "5")
+        # Written by hand, without updated_at: the master refuses it (422, data.<i>.updated_at).
+        fixtures.execute(self.slave, "INSERT INTO transactions (transaction_number, cashier_id, "
+                         "quantity_kg, price_per_kg, total_amount, status, created_at, "
+                         "updated_at) VALUES ('TXN-BY-HAND', 2, 1, 850.50, 850.50, 'completed', "
+                         "?, NULL)", (lagos_db_text(),))
+        after = sell(self.slave, "6")
+        result = self.sync(self.slave, self.master, expect=4)
+        self.assertRegex(result.stderr, r"refused a transactions row.*updated_at")
+        count = "SELECT count(*) FROM transactions WHERE transaction_number = ?"
+        for number, stored in ((before, 1), (after, 1), ("TXN-BY-HAND", 0)):
+            self.assertEqual(fixtures.query(self.mdb, count, (number,)), [(stored,)], number)
+        pending = ("SELECT t.transaction_number, c.op FROM ruxx_sync_changes c JOIN transactions "
+                   "t ON t.id = c.row_id WHERE c.table_name = 'transactions'")
+        self.assertEqual(fixtures.query(self.slave, pending), [("TXN-BY-HAND", "insert")])
+        # Refused again next run, first in the queue; nothing is sent twice.
+        self.sync(self.slave, self.master, expect=4)
+        for number in (before, after):
+            self.assertEqual(fixtures.query(self.mdb, count, (number,)), [(1,)], number)
+        # Fixed at the depot, it goes through, once.
+        fixtures.execute(self.slave, "UPDATE transactions SET updated_at = ? WHERE "
+                         "transaction_number = 'TXN-BY-HAND'", (lagos_db_text(),))
+        self.sync(self.slave, self.master)
+        for number in (before, after, "TXN-BY-HAND"):
+            self.assertEqual(fixtures.query(self.mdb, count, (number,)), [(1,)], number)
+        self.assertEqual(fixtures.query(self.slave, pending), [])
+
     def test_pulled_columns_unknown_here_are_dropped_from_a_version_2_master(self):
         self.mdb = self.master_db()
         fixtures.execute(self.mdb, "ALTER TABLE users ADD COLUMN nickname varchar")

@@ -156,7 +156,8 @@ void add_tombstones(db::connection& conn, std::string_view table,
 std::optional<push_batch> next_push_batch(db::connection& conn, const time::app_zone& zone,
                                           const tables::table_descriptor& t,
                                           const std::string& node_id, std::size_t limit,
-                                          push_protocol protocol) {
+                                          push_protocol protocol,
+                                          const std::set<std::int64_t>& held) {
   if (protocol == push_protocol::v2) {
     if (auto waiting = outbox_batch(conn, zone, t.name)) return waiting;
   }
@@ -205,6 +206,7 @@ std::optional<push_batch> next_push_batch(db::connection& conn, const time::app_
       batch.max_seq = st.column_int64(0);
       continue;
     }
+    if (held.count(st.column_int64(id_column))) break;  // refused: it and what follows wait
     bool wait_for_parent = false;
     for (const auto& [fk, column] : fk_columns) {
       wait_for_parent = wait_for_parent || parent_is_new(conn, *fk, st, column);

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -45,11 +46,14 @@ enum class push_protocol { v1, v2 };
 // Returns the outbox batch of `table` when one is waiting, else builds the next batch of at
 // most `limit` pending changes (nullopt when nothing is pending). Version 1 batches carry rows
 // only (the PHP master knows no deletes or metadata) and are not kept in the outbox. Rows
-// pointing at a parent row that is itself new and unacknowledged wait for a later batch.
+// pointing at a parent row that is itself new and unacknowledged wait for a later batch. A
+// batch ends before the first change of a row in `held` (rows the master refused in this run,
+// moved to the end of the queue: push_refusal.hpp), and everything after it waits with it.
 std::optional<push_batch> next_push_batch(db::connection& conn, const time::app_zone& zone,
                                           const tables::table_descriptor& table,
                                           const std::string& node_id, std::size_t limit,
-                                          push_protocol protocol);
+                                          push_protocol protocol,
+                                          const std::set<std::int64_t>& held = {});
 
 struct ack_stats {
   std::size_t renumbered = 0;

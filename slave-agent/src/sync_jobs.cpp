@@ -116,6 +116,11 @@ void drop_unsendable_counter_changes(job_context& ctx, const table_descriptor& t
       {{"table", t.name}, {"pending", dropped}});
 }
 
+void note_refused(job_context& ctx, std::string_view table) {
+  auto& list = *ctx.refused_tables;
+  if (std::find(list.begin(), list.end(), table) == list.end()) list.emplace_back(table);
+}
+
 // Moves the change entries of rows the master refused to the end of the queue, so the rows
 // behind them go in this run, and says which rows wait and why. They stay pending: sent again
 // (first in the next run's queue) until the depot fixes them. Returns false when every row
@@ -180,7 +185,12 @@ void push_table(job_context& ctx, const table_descriptor& t, table_summary& summ
     }
     if (!v2) break;  // version 1 sends everything pending in one request per run
   }
-  if (refusal) throw *refusal;  // the table's run ends refused (exit 4), the rest pushed
+  if (!refusal) return;
+  // The rest of the table went through: it still counts as refused (exit 4), but its pull
+  // runs, so the depot gets the master's changes meanwhile. A recovery's catch-up push (no list
+  // to note it in) ends on it as before.
+  if (!ctx.refused_tables) throw *refusal;
+  note_refused(ctx, t.name);
 }
 
 // Counts a page's local versions that went to the conflict log as the run's conflicts, and
@@ -369,7 +379,7 @@ std::vector<table_summary> run_sync(job_context& ctx) {
       synccore::log::log_error("The master refused " + std::string(t.name) +
                                    "; syncing the other tables",
                                {{"table", t.name}, {"reason", e.what()}});
-      ctx.refused_tables->emplace_back(t.name);
+      note_refused(ctx, t.name);
     }
   }
   return out;

@@ -45,7 +45,8 @@ struct job_context {
 };
 
 // Runs the `run` job. Returns the per-table summary of the tables synced; a table the master
-// refused is added to *ctx.refused_tables instead, when set. Throws run_failure for anything else. When
+// refused is added to *ctx.refused_tables instead, when set (and as well, with its summary, when
+// only some of its rows were refused and the rest synced). Throws run_failure for anything else. When
 // `stop` is requested it finishes the current page or batch and returns what it did.
 std::vector<table_summary> run_sync(job_context& ctx);
 

@@ -139,8 +139,14 @@ class MasterRollOutTest(SlaveTestCase):
                          "updated_at) VALUES ('TXN-BY-HAND', 2, 1, 850.50, 850.50, 'completed', "
                          "?, NULL)", (lagos_db_text(),))
         after = sell(self.slave, "6")
+        at_master = sell(self.mdb, "2")
         result = self.sync(self.slave, self.master, expect=4)
         self.assertRegex(result.stderr, r"refused a transactions row.*updated_at")
+        self.assertRegex(result.stderr, r"refused the data of transactions")
+        # The rest of the table was pushed, and pulled: the master's own sale is here already.
+        self.assertRegex(result.stdout, r"(?m)^transactions\s+2\s")
+        self.assertEqual(fixtures.query(self.slave, "SELECT count(*) FROM transactions WHERE "
+                                        "transaction_number = ?", (at_master,)), [(1,)])
         count = "SELECT count(*) FROM transactions WHERE transaction_number = ?"
         for number, stored in ((before, 1), (after, 1), ("TXN-BY-HAND", 0)):
             self.assertEqual(fixtures.query(self.mdb, count, (number,)), [(stored,)], number)

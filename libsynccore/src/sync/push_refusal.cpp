@@ -76,26 +76,24 @@ void requeue_changes(db::connection& conn, std::string_view table,
                      const std::vector<std::int64_t>& row_ids) {
   db::transaction tx(conn);
   // Above the highest seq ever handed out (sqlite_sequence), not only above the entries left:
-  // a seq is never given twice, so no batch recorded earlier can cover the moved entry.
-  auto next = conn.prepare(
+  // a seq is never given twice, so no batch recorded earlier can cover a moved entry.
+  auto top = conn.prepare(
       "SELECT max(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'ruxx_sync_changes'), "
-      "0), COALESCE((SELECT max(seq) FROM ruxx_sync_changes), 0)) + 1");
+      "0), COALESCE((SELECT max(seq) FROM ruxx_sync_changes), 0))");
+  top.step();
+  std::int64_t seq = top.column_int64(0);
   auto move = conn.prepare("UPDATE ruxx_sync_changes SET seq = ? WHERE table_name = ? AND "
                            "row_id = ?");
+  for (const auto id : row_ids) {
+    move.reset();
+    move.bind(1, seq + 1).bind(2, table).bind(3, id);
+    move.run();
+    if (conn.changes() > 0) ++seq;
+  }
   auto record = conn.prepare("UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = "
                              "'ruxx_sync_changes'");
-  for (const auto id : row_ids) {
-    next.reset();
-    if (!next.step()) continue;
-    const auto seq = next.column_int64(0);
-    move.reset();
-    move.bind(1, seq).bind(2, table).bind(3, id);
-    move.run();
-    if (conn.changes() == 0) continue;
-    record.reset();
-    record.bind(1, seq);
-    record.run();
-  }
+  record.bind(1, seq);
+  record.run();
   tx.commit();
 }
 

@@ -174,6 +174,20 @@ void throw_if_stopped(std::stop_token stop) {
   }
 }
 
+// A readable file is replaced only once nothing local is unsent. A row the master refuses (a
+// 422 naming it, logged with its id and reasons just before) would stay unsent for ever: the
+// recovery pushes every other table, then stops here with the file as it was, and says what
+// the depot has to do.
+void throw_if_refused(const std::vector<std::string>& refused) {
+  if (refused.empty()) return;
+  std::string tables;
+  for (const auto& t : refused) tables += (tables.empty() ? "" : ", ") + t;
+  throw run_failure(exit_rejected,
+                    "recovery stopped before replacing anything: the master refused pending " +
+                        tables + " rows (logged above with their ids and reasons); correct or "
+                        "delete those rows in the depot's database, then recover again");
+}
+
 // Replaces the readable `live` file by `work` in place. The app may have written to `live`
 // while the download ran: those changes are pushed and the recovered file pulls them back
 // (a normal incremental run on it), until a swap finds nothing pending.
@@ -190,6 +204,7 @@ void swap_in_place(synccore::db::connection& live, const fs::path& database, con
     }
     synccore::log::log_info("The app wrote during the recovery: pushing that first");
     push_pending(live_ctx, pushable);
+    throw_if_refused(*live_ctx.refused_tables);
     throw_if_stopped(live_ctx.stop);
     synccore::db::connection conn(work);
     job_context catch_up{conn, live_ctx.zone, live_ctx.master, live_ctx.node_id, live_ctx.stop};
@@ -267,6 +282,7 @@ std::size_t recover_database(const fs::path& database, const synccore::time::app
     std::optional<synccore::db::connection> live;
     std::optional<job_context> live_ctx;
     std::vector<std::string> pushable;
+    std::vector<std::string> refused;
     if (options.readable) {
       // Sales made since the last sync go to the master before anything is rebuilt; a push
       // that fails (run_failure) ends the recovery with the old file untouched.
@@ -277,7 +293,9 @@ std::size_t recover_database(const fs::path& database, const synccore::time::app
       repair_capture(*live);
       node_id = synccore::sync::ensure_node_id(*live, options.node_id_override);
       live_ctx.emplace(job_context{*live, zone, master, node_id, stop});
+      live_ctx->refused_tables = &refused;
       push_pending(*live_ctx, pushable);
+      throw_if_refused(refused);
       throw_if_stopped(stop);
     }
     total = download_into(work, zone, master, options, node_id, stop);

@@ -354,7 +354,14 @@ std::vector<table_summary> push_pending(job_context& ctx, const std::vector<std:
     if (ctx.stop.stop_requested()) break;
     table_summary summary;
     summary.table = name;
-    push_table(ctx, *synccore::tables::find_table(name), summary);
+    try {
+      push_table(ctx, *synccore::tables::find_table(name), summary);
+    } catch (const run_failure& e) {
+      if (!ctx.refused_tables || !is_table_refusal(e)) throw;
+      synccore::log::log_error("The master refused pending " + name + "; pushing the others",
+                               {{"reason", std::string(e.what())}});
+      note_refused(ctx, name);
+    }
     if (summary.pushed || summary.pushed_deletes) {
       synccore::log::log_info("Pushed pending " + name,
                               {{"pushed", summary.pushed},

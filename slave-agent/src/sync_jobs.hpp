@@ -41,6 +41,7 @@ struct job_context {
   // When set, a table whose data the master refuses (400, 409, 413, 422) is added here and
   // run_sync goes on with the others; the agent then ends the run with exit 4 naming them (a
   // partial failure is not 0). When null (a recovery's catch-up run), the refusal ends the run.
+  // push_pending honours it too (a recovery pushes every table, then stops on the list).
   std::vector<std::string>* refused_tables = nullptr;
 };
 
@@ -61,7 +62,9 @@ table_summary sync_table(job_context& ctx, std::string_view table);
 // unacknowledged outbox batch), in the given order, without pulling: the push half of
 // sync_table. A recovery calls it before it replaces a readable database, so the depot's
 // unsynced sales reach the master first. Returns one summary per table. Throws run_failure
-// (3/4 for the master) like sync_table; stops after the current batch when `ctx.stop` is set.
+// (3/4 for the master) like sync_table, except that a table the master refuses is added to
+// *ctx.refused_tables, when set, and the other tables are still pushed; stops after the
+// current batch when `ctx.stop` is set.
 std::vector<table_summary> push_pending(job_context& ctx, const std::vector<std::string>& tables);
 
 }  // namespace slave

@@ -143,6 +143,53 @@ class PushBeforeRecoveryTest(RecoveryTestCase):
         self.assertIn(sold, numbers(self.slave))
 
 
+    def test_a_row_the_master_refuses_stops_the_recovery_after_pushing_the_rest(self):
+        # Two rows the master refuses (422 naming them): a cashier edited by hand to an
+        # is_active that is no boolean, and a sale written by hand without updated_at. A
+        # readable file is replaced only once nothing local is unsent, so the recovery cannot
+        # finish; it still pushes every other pending row, then stops and replaces nothing.
+        fixtures.execute(self.slave, "UPDATE users SET is_active = 'maybe', updated_at = "
+                         "'2026-12-04 10:00:00' WHERE id = 2")
+        sold_before = sell(self.slave, "2")
+        fixtures.execute(self.slave, "INSERT INTO transactions (transaction_number, cashier_id, "
+                         "quantity_kg, price_per_kg, total_amount, status, created_at, "
+                         "updated_at) VALUES ('TXN-BY-HAND', 2, 1, 850.50, 850.50, 'completed', "
+                         "'2026-12-04 10:00:00', NULL)")
+        sold_after = sell(self.slave, "3")
+        result = run_slave(self.slave, self.master.url, "--recover", *FAST, once=False)
+        self.assertEqual(result.returncode, 4, describe(result))
+        self.assertRegex(result.stderr, r"recovery stopped before replacing anything: the "
+                         r"master refused pending users, transactions rows")
+        self.assertRegex(result.stderr, r"refused a transactions row.*\"id\":\d+.*updated_at")
+        # The depot's other sales reached the master, once; the refused ones did not.
+        count = "SELECT count(*) FROM transactions WHERE transaction_number = ?"
+        for number, stored in ((sold_before, 1), (sold_after, 1), ("TXN-BY-HAND", 0)):
+            self.assertEqual(fixtures.query(self.mdb, count, (number,)), [(stored,)], number)
+        # Nothing was replaced or moved aside; the refused rows are still here and pending.
+        self.assertEqual(fixtures.query(self.slave, "SELECT is_active FROM users WHERE id = 2"),
+                         [("maybe",)])
+        for number in (sold_before, sold_after, "TXN-BY-HAND"):
+            self.assertEqual(fixtures.query(self.slave, count, (number,)), [(1,)], number)
+        pending = fixtures.query(self.slave, "SELECT table_name, count(*) FROM ruxx_sync_changes "
+                                 "GROUP BY table_name ORDER BY table_name")
+        self.assertEqual(pending, [("transactions", 1), ("users", 1)])
+        leftovers = [n for n in os.listdir(os.path.dirname(self.slave))
+                     if n.startswith("slave.sqlite.") and n != "slave.sqlite.sync-lock"]
+        self.assertEqual(leftovers, [], "no .recovering file and no copy set aside")
+        # Corrected at the depot, the next recovery pushes them, once, and finishes.
+        fixtures.execute(self.slave, "UPDATE users SET is_active = 1 WHERE id = 2")
+        fixtures.execute(self.slave, "UPDATE transactions SET updated_at = created_at WHERE "
+                         "transaction_number = 'TXN-BY-HAND'")
+        result = run_slave(self.slave, self.master.url, "--recover", *FAST, once=False)
+        self.assertEqual(result.returncode, 0, describe(result))
+        for number in (sold_before, sold_after, "TXN-BY-HAND"):
+            self.assertEqual(fixtures.query(self.mdb, count, (number,)), [(1,)], number)
+            self.assertEqual(fixtures.query(self.slave, count, (number,)), [(1,)], number)
+        rows = ["users", "inventory", "transactions", "inventory_adjustments"]
+        self.assertEqual(fixtures.snapshot(self.slave, rows), fixtures.snapshot(self.mdb, rows))
+        self.assertPending(self.slave, 0)
+
+
 class WritesDuringRecoveryTest(RecoveryTestCase):
 
     def test_a_sale_made_during_a_slow_recovery_survives(self):

@@ -14,11 +14,11 @@
 #include <synccore/tables/table_descriptor.hpp>
 #include <synccore/time/app_zone.hpp>
 
+#include "push_constraint_error.hpp"
+#include "push_ledger.hpp"
 #include "push_rows.hpp"
 
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <iterator>
@@ -42,74 +42,6 @@ struct row_result {
   std::int64_t id = 0;
   std::string reason;
 };
-
-// Turns a constraint failure of row `index` into a field-named error without SQL text.
-input_error explain_constraint(db::connection& conn, const schema::table_schema& table,
-                               const pending_row& row, std::size_t index,
-                               const db::sqlite_error& e) {
-  if (e.extended_code() == SQLITE_CONSTRAINT_FOREIGNKEY) {
-    for (const auto& fk : table.foreign_keys) {
-      const auto* v = row.decoded.find(fk.from_column);
-      if (!v || std::holds_alternative<std::monostate>(*v)) continue;
-      if (!find_by_column(conn, fk.parent_table, fk.parent_column, *v)) {
-        return {field(index, fk.from_column), "refers to " + fk.parent_table + "." +
-                                                  fk.parent_column + " " + key_text(*v) +
-                                                  ", which does not exist"};
-      }
-    }
-    return {field(index), "refers to a row that does not exist"};
-  }
-  // what() is "step: <the statement's SQL>: <SQLite's message>": only the message part may be
-  // searched for column names (the SQL names every column of the row).
-  const std::string full = e.what();
-  const auto failed_at = full.rfind("constraint failed");
-  const std::string what = failed_at == std::string::npos ? std::string() : full.substr(failed_at);
-  auto column_after = [&](std::string_view marker) -> std::string {
-    const auto pos = what.find(marker);
-    if (pos == std::string::npos) return {};
-    std::string rest = what.substr(pos + marker.size());
-    const auto dot = rest.find('.');
-    if (dot != std::string::npos) rest = rest.substr(dot + 1);
-    const auto end = rest.find_first_of(", ");
-    return rest.substr(0, end);
-  };
-  if (e.extended_code() == SQLITE_CONSTRAINT_NOTNULL) {
-    const auto column = column_after("constraint failed: ");
-    if (table.find(column)) return {field(index, column), "is required and cannot be null"};
-  }
-  if (e.extended_code() == SQLITE_CONSTRAINT_UNIQUE ||
-      e.extended_code() == SQLITE_CONSTRAINT_PRIMARYKEY) {
-    const auto column = column_after("constraint failed: ");
-    if (table.find(column)) {
-      return {field(index, column), "has the same value as another row of " + table.name};
-    }
-    return {field(index), "duplicates another row of " + table.name};
-  }
-  if (e.extended_code() == SQLITE_CONSTRAINT_CHECK) {
-    // The message carries the CHECK expression: find a pushed column named in it as a whole
-    // identifier ("status" must not match inside "status_code").
-    auto is_ident = [](char c) {
-      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-             c == '_';
-    };
-    auto names = [&](const std::string& column) {
-      for (auto pos = what.find(column); pos != std::string::npos;
-           pos = what.find(column, pos + 1)) {
-        const bool starts = pos == 0 || !is_ident(what[pos - 1]);
-        const auto end = pos + column.size();
-        if (starts && (end == what.size() || !is_ident(what[end]))) return true;
-      }
-      return false;
-    };
-    for (const auto& v : row.decoded.values) {
-      if (v.column->name != "id" && names(v.column->name)) {
-        return {field(index, v.column->name), "has a value that is not allowed"};
-      }
-    }
-    return {field(index), "has a value that is not allowed"};
-  }
-  return {field(index), "violates a constraint of " + table.name};
-}
 
 // The columns a lookup may search a new row by: its identity and natural keys.
 std::vector<std::string> tracked_columns(const tables::table_descriptor& t) {
@@ -535,27 +467,6 @@ class push_applier {
   std::optional<db::statement> tombstone_;
 };
 
-std::optional<json::object> stored_answer(db::connection& conn, const push_request& req) {
-  if (req.batch_id.empty() || req.node_id.empty()) return std::nullopt;
-  auto st = conn.prepare("SELECT response FROM ruxx_sync_batches WHERE node_id = ? AND batch_id = ?");
-  st.bind(1, req.node_id).bind(2, req.batch_id);
-  if (!st.step()) return std::nullopt;
-  auto answer = json::parse(st.column_text(0)).as_object();
-  answer["replayed"] = true;
-  return answer;
-}
-
-void record_activity(db::connection& conn, const std::string& node, std::size_t rows,
-                     int conflicts) {
-  auto st = conn.prepare(
-      "INSERT INTO ruxx_sync_nodes (node_id, last_push_at, rows_pushed, conflicts) VALUES (?, "
-      "strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?, ?) ON CONFLICT (node_id) DO UPDATE SET "
-      "last_push_at = excluded.last_push_at, rows_pushed = rows_pushed + excluded.rows_pushed, "
-      "conflicts = conflicts + excluded.conflicts");
-  st.bind(1, node).bind(2, static_cast<std::int64_t>(rows)).bind(3, conflicts);
-  st.run();
-}
-
 // Rows whose identities are read in one query (preload_identities) before they are applied.
 constexpr std::size_t rows_per_identity_query = 1000;
 
@@ -564,22 +475,6 @@ push_rejection all_problems(detail::push_rows& rows, std::vector<input_error> de
   std::vector<input_error> errors = rows.errors();
   std::move(delete_errors.begin(), delete_errors.end(), std::back_inserter(errors));
   return push_rejection{std::move(errors)};
-}
-
-// A slave keeps at most one unanswered batch per table (its outbox) and builds the next one only
-// after that batch's answer, so a new batch from a node for a table means its earlier batches
-// for that table were all answered. Their stored answers are kept for a week more (a depot
-// restored from an older backup may resend its outbox) and then removed, so ruxx_sync_batches
-// does not grow with every push for ever.
-constexpr const char* batch_retention = "-7 days";
-
-void prune_answered_batches(db::connection& conn, const std::string& node_id,
-                            std::string_view table, const std::string& newest_batch) {
-  auto st = conn.prepare(
-      "DELETE FROM ruxx_sync_batches WHERE node_id = ? AND table_name = ? AND batch_id <> ? AND "
-      "created_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?)");
-  st.bind(1, node_id).bind(2, std::string(table)).bind(3, newest_batch).bind(4, batch_retention);
-  st.run();
 }
 
 }  // namespace
@@ -607,7 +502,7 @@ push_result apply_push(db::connection& conn, const time::app_zone& zone,
   }
 
   db::transaction tx(conn);
-  if (auto answer = stored_answer(conn, request)) {
+  if (auto answer = detail::stored_answer(conn, request)) {
     if (!rows.errors().empty()) return all_problems(rows, {});
     return *answer;
   }
@@ -650,7 +545,7 @@ push_result apply_push(db::connection& conn, const time::app_zone& zone,
         } catch (const db::sqlite_error& e) {
           if (!e.is_constraint()) throw;
           if (!rows.errors().empty()) return all_problems(rows, {});
-          return push_rejection{{explain_constraint(conn, table, *row, i, e)}};
+          return push_rejection{{detail::explain_constraint(conn, table, row->decoded, i, e)}};
         }
         if (!outcome) {
           if (!rows.errors().empty()) return all_problems(rows, {});
@@ -668,8 +563,8 @@ push_result apply_push(db::connection& conn, const time::app_zone& zone,
       }
     } catch (const batch_row_failure& failure) {
       if (!rows.errors().empty()) return all_problems(rows, {});
-      return push_rejection{{explain_constraint(conn, table, *rows.get(failure.tag), failure.tag,
-                                                failure.error)}};
+      return push_rejection{{detail::explain_constraint(
+          conn, table, rows.get(failure.tag)->decoded, failure.tag, failure.error)}};
     }
     // Version 1 answers carry the count only: the per-row results are built for version 2.
     const bool per_row_results = !request.node_id.empty();
@@ -691,16 +586,11 @@ push_result apply_push(db::connection& conn, const time::app_zone& zone,
       answer["deleted"] = std::move(deleted);
       answer["conflicts"] = conflicts;
     }
-    record_activity(conn, request.node_id.empty() ? std::string(v1_origin) : request.node_id,
-                    synced + deletes.size(), conflicts);
+    detail::record_activity(conn,
+                            request.node_id.empty() ? std::string(v1_origin) : request.node_id,
+                            synced + deletes.size(), conflicts);
     if (!request.batch_id.empty() && !request.node_id.empty()) {
-      auto st = conn.prepare("INSERT INTO ruxx_sync_batches (node_id, batch_id, table_name, "
-                             "response, created_at) VALUES (?, ?, ?, ?, "
-                             "strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))");
-      st.bind(1, request.node_id).bind(2, request.batch_id).bind(3, t.name);
-      st.bind(4, json::serialize(answer));
-      st.run();
-      prune_answered_batches(conn, request.node_id, t.name, request.batch_id);
+      detail::store_answer(conn, request, answer);
     }
   }  // the capture scope restores the defaults here, before the commit
   tx.commit();

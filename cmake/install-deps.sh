@@ -8,7 +8,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-log1.81-dev libboost-program-options1.81-dev
-  libsqlite3-dev sqlite3 libssl-dev zlib1g-dev catch2 libhowardhinnant-date-dev tzdata
+  libsqlite3-dev sqlite3 libssl-dev zlib1g-dev libdeflate-dev catch2 libhowardhinnant-date-dev tzdata
   ca-certificates openssl curl python3 wrk
   dpkg-dev file
 )

@@ -3,6 +3,9 @@
 
 #include <synccore/net/gzip.hpp>
 
+#include <zlib.h>
+
+#include <cstdint>
 #include <random>
 #include <string>
 
@@ -109,4 +112,54 @@ TEST_CASE("gzip_stream pieces form one member of the whole input", "[net][gzip]"
   const auto empty = gzip_decompress(only_finish.compress("", true), 16);
   REQUIRE(empty.has_value());
   CHECK(empty->empty());
+}
+
+TEST_CASE("gzip_compress output is plain gzip that zlib inflates", "[net][gzip]") {
+  // The peers are the PHP module, curl and Python: what libdeflate writes must be standard gzip.
+  const std::string text = random_bytes(100000, 5) + std::string(200000, 'q');
+  const std::string packed = gzip_compress(text);
+  z_stream zs{};
+  REQUIRE(inflateInit2(&zs, 15 + 16) == Z_OK);
+  std::string plain(text.size() + 1, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(packed.data()));
+  zs.avail_in = static_cast<uInt>(packed.size());
+  zs.next_out = reinterpret_cast<Bytef*>(plain.data());
+  zs.avail_out = static_cast<uInt>(plain.size());
+  const int rc = inflate(&zs, Z_FINISH);
+  plain.resize(zs.total_out);
+  inflateEnd(&zs);
+  CHECK(rc == Z_STREAM_END);
+  CHECK(plain == text);
+}
+
+TEST_CASE("gzip_decompress does not trust a member's stated size", "[net][gzip]") {
+  const std::string text(300000, 'k');
+  const std::string packed = gzip_compress(text);
+  auto with_isize = [&](std::uint32_t isize) {
+    std::string forged = packed;
+    for (int i = 0; i < 4; ++i) {
+      forged[forged.size() - 4 + i] = static_cast<char>((isize >> (8 * i)) & 0xff);
+    }
+    return forged;
+  };
+  SECTION("a size too small: the output still grows to the whole member, then the check fails") {
+    // libdeflate verifies ISIZE after inflating: a lie is corrupt input, never a short result.
+    auto r = gzip_decompress(with_isize(10), 1 << 20);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().field == "gzip");
+  }
+  SECTION("a size far too large: refused without allocating it") {
+    auto r = gzip_decompress(with_isize(0xFFFFFFF0u), std::size_t{1} << 40);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().field == "gzip");
+  }
+  SECTION("members that differ in size are each inflated whole") {
+    const std::string small = gzip_compress("tiny");
+    auto r = gzip_decompress(packed + small + packed, 1 << 20);
+    REQUIRE(r.has_value());
+    CHECK(*r == text + "tiny" + text);
+    auto limited = gzip_decompress(packed + small + packed, 2 * text.size() + 3);
+    REQUIRE_FALSE(limited.has_value());
+    CHECK(limited.error().field == "max_output");
+  }
 }

@@ -1,159 +1,104 @@
-// gzip via zlib's deflate/inflate with windowBits 15+16 (gzip wrapper). Each z_stream is owned
-// by a small RAII holder so every exit path calls deflateEnd/inflateEnd.
+// Whole-buffer gzip through libdeflate (Debian's libdeflate-dev): the same level and format as
+// zlib's default, about 1.8x faster to compress and 3x faster to inflate a page of pulled rows,
+// with output 5% smaller (bench/gzip_codecs.py, docs/PERFORMANCE.md). Compressor and decompressor are owned by
+// RAII holders. Piece-by-piece compression stays with zlib (gzip_stream.cpp).
 #include <synccore/net/gzip.hpp>
 
-#include <zlib.h>
+#include <libdeflate.h>
 
 #include <algorithm>
-#include <array>
-#include <limits>
+#include <cstdint>
 #include <new>
 #include <stdexcept>
 
 namespace synccore::net {
 namespace {
 
-constexpr int gzip_window_bits = 15 + 16;
-constexpr std::size_t chunk_size = 64 * 1024;
-constexpr std::size_t max_zlib_chunk = std::numeric_limits<uInt>::max();
+constexpr int compression_level = 6;  // zlib's default, as the PHP module's gzip
+// DEFLATE cannot expand data by more than 1032:1, which bounds what a member of n bytes can
+// honestly hold; the first output buffer for a member is sized from its trailer (ISIZE) but
+// never beyond that, so a forged trailer costs no memory.
+constexpr std::size_t max_deflate_ratio = 1032;
+constexpr std::size_t gzip_trailer_bytes = 8;
+constexpr std::size_t first_guess_floor = 4096;
 
-// z_stream's pointers are non-const for historical reasons; zlib never writes through next_in.
-Bytef* input_pointer(const char* data) { return reinterpret_cast<Bytef*>(const_cast<char*>(data)); }
-
-class deflater {
- public:
-  deflater() {
-    const int rc = deflateInit2_(&zs_, Z_DEFAULT_COMPRESSION, Z_DEFLATED, gzip_window_bits, 8,
-                                 Z_DEFAULT_STRATEGY, ZLIB_VERSION, static_cast<int>(sizeof zs_));
-    if (rc == Z_MEM_ERROR) throw std::bad_alloc();
-    if (rc != Z_OK) throw std::runtime_error("zlib deflateInit2 failed");
-  }
-  ~deflater() { deflateEnd(&zs_); }
-  deflater(const deflater&) = delete;
-  deflater& operator=(const deflater&) = delete;
-  z_stream& get() noexcept { return zs_; }
-
- private:
-  z_stream zs_{};
+struct compressor_deleter {
+  void operator()(libdeflate_compressor* c) const noexcept { libdeflate_free_compressor(c); }
 };
-
-class inflater {
- public:
-  inflater() {
-    const int rc =
-        inflateInit2_(&zs_, gzip_window_bits, ZLIB_VERSION, static_cast<int>(sizeof zs_));
-    if (rc == Z_MEM_ERROR) throw std::bad_alloc();
-    if (rc != Z_OK) throw std::runtime_error("zlib inflateInit2 failed");
-  }
-  ~inflater() { inflateEnd(&zs_); }
-  inflater(const inflater&) = delete;
-  inflater& operator=(const inflater&) = delete;
-  z_stream& get() noexcept { return zs_; }
-
- private:
-  z_stream zs_{};
+struct decompressor_deleter {
+  void operator()(libdeflate_decompressor* d) const noexcept { libdeflate_free_decompressor(d); }
 };
 
 input_error gzip_error(std::string message) { return input_error{"gzip", std::move(message)}; }
 
-// Feeds all of `data` to `zs` and appends the output to `out`; with `finish`, ends the member.
-void deflate_into(z_stream& zs, std::string_view data, bool finish, std::string& out) {
-  std::array<char, chunk_size> buffer{};
-  std::size_t offset = 0;
-  int rc = Z_OK;
-  do {
-    const std::size_t take = std::min(data.size() - offset, max_zlib_chunk);
-    zs.next_in = input_pointer(data.data() + offset);
-    zs.avail_in = static_cast<uInt>(take);
-    offset += take;
-    const int flush = finish && offset == data.size() ? Z_FINISH : Z_NO_FLUSH;
-    do {
-      zs.next_out = reinterpret_cast<Bytef*>(buffer.data());
-      zs.avail_out = static_cast<uInt>(buffer.size());
-      rc = deflate(&zs, flush);
-      if (rc == Z_STREAM_ERROR) throw std::runtime_error("zlib deflate failed");
-      out.append(buffer.data(), buffer.size() - zs.avail_out);
-    } while (zs.avail_out == 0);
-  } while (offset < data.size());
-  if (finish && rc != Z_STREAM_END) throw std::runtime_error("zlib deflate did not finish");
+input_error over_limit(std::size_t max_output) {
+  return input_error{"max_output", "decompressed size exceeds the limit of " +
+                                       std::to_string(max_output) + " bytes"};
+}
+
+// The size the last member of `data` says it holds (ISIZE, its uncompressed size mod 2^32):
+// exact for the usual single member, a first guess otherwise.
+std::size_t stated_size(std::string_view data) {
+  if (data.size() < gzip_trailer_bytes) return 0;
+  const auto* p = reinterpret_cast<const unsigned char*>(data.data() + data.size() - 4);
+  return static_cast<std::size_t>(p[0]) | static_cast<std::size_t>(p[1]) << 8 |
+         static_cast<std::size_t>(p[2]) << 16 | static_cast<std::size_t>(p[3]) << 24;
 }
 
 }  // namespace
 
 std::string gzip_compress(std::string_view data) {
-  deflater d;
-  z_stream& zs = d.get();
-  std::string out;
-  out.reserve(deflateBound(&zs, static_cast<uLong>(std::min(data.size(), max_zlib_chunk))) + 32);
-  deflate_into(zs, data, true, out);
-  return out;
-}
-
-struct gzip_stream::state {
-  deflater d;
-  bool finished = false;
-};
-
-gzip_stream::gzip_stream() : state_(std::make_unique<state>()) {}
-gzip_stream::~gzip_stream() = default;
-gzip_stream::gzip_stream(gzip_stream&&) noexcept = default;
-gzip_stream& gzip_stream::operator=(gzip_stream&&) noexcept = default;
-
-std::string gzip_stream::compress(std::string_view data, bool finish) {
-  if (state_->finished) throw std::logic_error("gzip_stream::compress after finish");
-  std::string out;
-  deflate_into(state_->d.get(), data, finish, out);
-  state_->finished = finish;
+  std::unique_ptr<libdeflate_compressor, compressor_deleter> c(
+      libdeflate_alloc_compressor(compression_level));
+  if (!c) throw std::bad_alloc();
+  std::string out(libdeflate_gzip_compress_bound(c.get(), data.size()), '\0');
+  const std::size_t n =
+      libdeflate_gzip_compress(c.get(), data.data(), data.size(), out.data(), out.size());
+  if (n == 0) throw std::runtime_error("libdeflate: gzip output exceeded its bound");
+  out.resize(n);
   return out;
 }
 
 expected<std::string> gzip_decompress(std::string_view data, std::size_t max_output) {
   if (data.empty()) return gzip_error("empty input is not a gzip stream");
-  inflater inf;
-  z_stream& zs = inf.get();
+  std::unique_ptr<libdeflate_decompressor, decompressor_deleter> d(
+      libdeflate_alloc_decompressor());
+  if (!d) throw std::bad_alloc();
   std::string out;
-  std::array<char, chunk_size> buffer{};
   std::size_t offset = 0;
-  bool member_done = false;
-  while (true) {
-    if (zs.avail_in == 0 && offset < data.size()) {
-      const std::size_t take = std::min(data.size() - offset, max_zlib_chunk);
-      zs.next_in = input_pointer(data.data() + offset);
-      zs.avail_in = static_cast<uInt>(take);
-      offset += take;
-    }
-    if (member_done) {
-      if (zs.avail_in == 0) return out;  // every member ended exactly at the end of the input
-      if (inflateReset(&zs) != Z_OK) throw std::runtime_error("zlib inflateReset failed");
-      member_done = false;
-    }
-    zs.next_out = reinterpret_cast<Bytef*>(buffer.data());
-    zs.avail_out = static_cast<uInt>(buffer.size());
-    const int rc = inflate(&zs, Z_NO_FLUSH);
-    const std::size_t produced = buffer.size() - zs.avail_out;
-    switch (rc) {
-      case Z_OK:
-      case Z_STREAM_END:
+  while (offset < data.size()) {  // one member per pass; members simply follow each other
+    const std::string_view rest = data.substr(offset);
+    const std::size_t room = max_output - out.size();
+    const std::size_t honest_bound = rest.size() * max_deflate_ratio;
+    std::size_t capacity =
+        std::min({std::max(stated_size(rest), first_guess_floor), honest_bound, room});
+    for (;;) {
+      const std::size_t start = out.size();
+      out.resize(start + capacity);
+      std::size_t in_used = 0;
+      std::size_t produced = 0;
+      const auto rc = libdeflate_gzip_decompress_ex(d.get(), rest.data(), rest.size(),
+                                                    out.data() + start, capacity, &in_used,
+                                                    &produced);
+      if (rc == LIBDEFLATE_SUCCESS) {
+        out.resize(start + produced);
+        offset += in_used;
         break;
-      case Z_BUF_ERROR:
-        // No progress possible: input exhausted in the middle of a member.
-        if (produced == 0 && zs.avail_in == 0 && offset == data.size()) {
-          return gzip_error("truncated gzip stream");
-        }
-        break;
-      case Z_MEM_ERROR:
-        throw std::bad_alloc();
-      default:
-        return gzip_error(std::string("corrupt gzip stream: ") +
-                          (zs.msg != nullptr ? zs.msg : "invalid data"));
+      }
+      out.resize(start);
+      if (rc != LIBDEFLATE_INSUFFICIENT_SPACE) {
+        return gzip_error(offset == 0 ? "corrupt or truncated gzip stream"
+                                      : "corrupt or truncated gzip member at byte " +
+                                            std::to_string(offset));
+      }
+      if (capacity >= std::min(honest_bound, room)) {
+        if (capacity >= room) return over_limit(max_output);
+        return gzip_error("corrupt gzip stream: more output than DEFLATE allows");
+      }
+      capacity = std::min({capacity * 2, honest_bound, room});
     }
-    if (produced > max_output - out.size()) {
-      return input_error{"max_output", "decompressed size exceeds the limit of " +
-                                           std::to_string(max_output) + " bytes"};
-    }
-    out.append(buffer.data(), produced);
-    if (rc == Z_STREAM_END) member_done = true;
   }
+  return out;
 }
 
 }  // namespace synccore::net

@@ -285,6 +285,47 @@ TEST_CASE("a cancellation that loses last-writer-wins keeps its status at the ma
   }
 }
 
+TEST_CASE("a cancellation merged into a newer master version is not undone by the next edit",
+          "[sync][push_rules]") {
+  // Convergence seed 60766: A's cancellation lost to B's newer edit and the master's row took
+  // the status 'cancelled' keeping B's updated_at. B, whose base was that updated_at, then
+  // edited again and its push counted as a fast-forward of the master's version: the sale went
+  // back to 'completed' with its gas still in the tank.
+  sale_nodes nodes;
+  auto& master = nodes.master;
+  const std::string status = GENERATE("cancelled", "refunded");
+  INFO(status);
+  sale_nodes::edit_notes(nodes.b, "from B", "2026-11-24 10:05:00");
+  push_all(nodes.b, master, "transactions", "node-b");
+  sale_nodes::cancel(nodes.a, status, "2026-11-24 10:00:00");  // older than B's version
+  push_all(nodes.a, master, "inventory", "node-a");
+  push_all(nodes.a, master, "transactions", "node-a");
+  REQUIRE(master.text("SELECT status FROM transactions") == status);
+  // B has not pulled since: its next edit is based on the version it pushed (10:05:00).
+  sale_nodes::edit_notes(nodes.b, "from B again", "2026-11-24 10:10:00");
+  push_all(nodes.b, master, "transactions", "node-b");
+
+  CHECK(master.text("SELECT status || ' ' || notes || ' ' || updated_at FROM transactions") ==
+        status + " from B again 2026-11-24 10:10:00");
+  CHECK(master.real("SELECT current_stock FROM inventory") == Approx(nodes.expected_stock()));
+  CHECK(master.real("SELECT current_stock FROM inventory") == Approx(1000));
+  // Both meetings are in the conflict log: A's cancellation, which lost its other columns, and
+  // B's second edit, which won them but not the status (the master's version it replaced is
+  // the losing row, B's the winning one, the reason says the status stayed).
+  CHECK(master.scalar("SELECT count(*) FROM ruxx_sync_conflicts") == 2);
+  CHECK(master.scalar("SELECT count(*) FROM ruxx_sync_conflicts WHERE losing_row LIKE '%\"" +
+                      status + "\"%' AND losing_row LIKE '%\"first\"%'") == 1);
+  CHECK(master.scalar("SELECT count(*) FROM ruxx_sync_conflicts WHERE winning_row LIKE "
+                      "'%\"from B again\"%' AND reason LIKE '%keeps the master''s status ''" +
+                      status + "''%'") == 1);
+  for (node* n : {&nodes.a, &nodes.b}) {
+    pull_all(master, *n, "transactions");
+    pull_all(master, *n, "inventory");
+    CHECK(n->text("SELECT status || ' ' || notes FROM transactions") == status + " from B again");
+    CHECK(n->real("SELECT current_stock FROM inventory") == Approx(1000));
+  }
+}
+
 TEST_CASE("a version 1 push does not revert a cancelled sale", "[sync][push_rules]") {
   sale_nodes nodes;
   auto& master = nodes.master;

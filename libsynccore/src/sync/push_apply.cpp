@@ -211,11 +211,12 @@ class push_applier {
               ? existing.updated_at != row.meta.base_updated_at
               : row.meta.op == "insert" &&
                     last_change_origin(conn_, t_.name, existing.id) != origin_;
-      // A version 1 slave does not say which version it started from: any push may be one.
-      const bool concurrent = unseen || row.meta.op.empty();
-      const auto kept = concurrent ? status_kept_from_loser(status_of(t_, row.decoded),
-                                                            stored_status(conn_, t_, existing.id))
-                                   : std::nullopt;
+      // A terminal status ends a sale's life: no newer version takes it back, whatever its
+      // base. A slave's base cannot prove it saw the status: the master's row may have taken
+      // it from a losing cancellation under an updated_at the slave already had (convergence
+      // seed 60766), and a version 1 slave does not say its base at all.
+      const auto kept =
+          status_kept_from_loser(status_of(t_, row.decoded), stored_status(conn_, t_, existing.id));
       if ((unseen || kept) &&
           !same_content(conn_, table_, existing.id, row.decoded, {"updated_at", "created_at"})) {
         log_conflict(row.key, last_origin(existing.id),

@@ -341,7 +341,9 @@ class Schedule:
                         elif kind == "edit_sale":
                             what = app.edit_sale(op_rng, label, self.nodes, conn=conn)
                         elif kind == "adjust":
-                            what = app.adjust(op_rng, "%d-%s" % (self.seed, label))
+                            # Two syncs of one step can both run app writes: the node's tag
+                            # keeps their adjustments' tokens apart (seeds 62081, 62213).
+                            what = app.adjust(op_rng, "%d-%s-%s" % (self.seed, label, node.tag))
                         elif kind == "create_user":
                             what = self.create_user(app, op_rng, label)
                         elif kind == "delete_adjustment":

@@ -339,6 +339,45 @@ TEST_CASE("two slaves creating a user with the same local id get two master rows
   CHECK(master.scalar("SELECT cashier_id FROM transactions WHERE transaction_number = 'TXN-a'") == 3);
 }
 
+TEST_CASE("a local id a slave uses again does not name the row it was mapped to before",
+          "[sync]") {
+  // Convergence seed 63756: B's first user (local 3) became master row 4, and the master
+  // remembered "B's 3 is 4". B then moved a new pending user out of the way onto the freed id 3;
+  // pushed, it was taken for master row 4 and refused (its e-mail collided), for ever.
+  ruxx_test::temp_dir dir;
+  node master(dir / "m.sqlite", sync::node_role::master);
+  node a(dir / "a.sqlite", sync::node_role::slave);
+  node b(dir / "b.sqlite", sync::node_role::slave);
+  seed_users(master);
+  pull_all(master, a, "users");
+  pull_all(master, b, "users");
+  for (auto* n : {&a, &b}) {
+    const std::string who = n == &a ? "a" : "b";
+    n->conn.execute("INSERT INTO users (id, name, email, password, created_at, updated_at) VALUES "
+                    "(3, 'New " + who + "', 'new-" + who + "@x', 'h', '2026-11-24 09:00:00', "
+                    "'2026-11-24 09:00:00')");
+  }
+  push_all(a, master, "users", "node-a");
+  push_all(b, master, "users", "node-b");
+  const auto b_id = master.scalar("SELECT id FROM users WHERE email = 'new-b@x'");
+  REQUIRE(b_id != 3);
+  REQUIRE(b.scalar("SELECT id FROM users WHERE email = 'new-b@x'") == b_id);
+  const std::string email = GENERATE("new-a@x", "other@x");
+  INFO("B's new user: " << email);
+  // The person A registered, registered at B too (or someone new), on B's freed local id 3.
+  b.conn.execute("INSERT INTO users (id, name, email, password, created_at, updated_at) VALUES "
+                 "(3, 'Again at B', '" + email + "', 'h', '2026-11-24 09:30:00', "
+                 "'2026-11-24 09:30:00')");
+  push_all(b, master, "users", "node-b");
+  CHECK(master.text("SELECT name || ' ' || email FROM users WHERE id = " +
+                    std::to_string(b_id)) == "New b new-b@x");
+  CHECK(master.scalar("SELECT count(*) FROM users WHERE email = '" + email + "'") == 1);
+  CHECK(master.text("SELECT name FROM users WHERE email = '" + email + "'") == "Again at B");
+  CHECK(b.scalar("SELECT count(*) FROM ruxx_sync_changes") == 0);
+  pull_all(master, b, "users");
+  CHECK(b.scalar("SELECT count(*) FROM users") == master.scalar("SELECT count(*) FROM users"));
+}
+
 TEST_CASE("last writer wins by updated_at; a tie keeps the master's row; losers are logged",
           "[sync]") {
   master_and_slave nodes;

@@ -346,6 +346,19 @@ class push_applier {
     return std::nullopt;
   }
 
+  // Whether `target`, the master row a node's local id was mapped to, is the row `row` was
+  // created as. A node's local id can name another row later: a slave moves a pending row out
+  // of the way onto an id its renumbered row freed (convergence seed 63756), and the mapping
+  // then points at a stranger. The app never changes created_at, so it tells the two apart; a
+  // row that does not send it cannot be checked and keeps the mapping.
+  static bool same_creation(const pending_row& row, const row_ref& target) {
+    const auto* sent = row.decoded.find("created_at");
+    if (!sent) return true;
+    const auto* text = std::get_if<std::string>(sent);
+    if (!text) return !target.created_at;  // sent as null
+    return target.created_at == *text;
+  }
+
   void remember_mapping(const pending_row& row, std::int64_t master_id) {
     if (req_.node_id.empty() || !row.has_id) return;
     auto st = conn_.prepare("INSERT OR REPLACE INTO ruxx_sync_id_map (table_name, node_id, "
@@ -401,9 +414,8 @@ class push_applier {
                               "node_id = ? AND local_id = ?");
       st.bind(1, t_.name).bind(2, req_.node_id).bind(3, row.pushed_id);
       if (st.step()) {
-        if (auto mapped = finder_.by_id(st.column_int64(0))) {
-          return with_target(row, *mapped);
-        }
+        auto mapped = finder_.by_id(st.column_int64(0));
+        if (mapped && same_creation(row, *mapped)) return with_target(row, *mapped);
       }
       if (auto match = natural_match(row)) {
         remember_mapping(row, match->id);

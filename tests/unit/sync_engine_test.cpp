@@ -300,19 +300,34 @@ TEST_CASE("the app's migrations can drop columns of synced tables with capture i
   CHECK(master.real("SELECT price_per_kg FROM inventory WHERE id = 1") == Approx(880));
 }
 
-TEST_CASE("two slaves creating a user with the same local id get two master rows", "[sync]") {
+namespace {
+
+// A master with the seed users and two slaves that pulled them, each then registering its own
+// new user under the same local id 3 ('New a', new-a@x and 'New b', new-b@x).
+struct two_slaves_new_user_3 {
   ruxx_test::temp_dir dir;
-  node master(dir / "m.sqlite", sync::node_role::master);
-  node a(dir / "a.sqlite", sync::node_role::slave);
-  node b(dir / "b.sqlite", sync::node_role::slave);
-  seed_users(master);
-  pull_all(master, a, "users");
-  pull_all(master, b, "users");
+  node master{dir / "m.sqlite", sync::node_role::master};
+  node a{dir / "a.sqlite", sync::node_role::slave};
+  node b{dir / "b.sqlite", sync::node_role::slave};
+  two_slaves_new_user_3() {
+    seed_users(master);
+    for (auto* n : {&a, &b}) {
+      pull_all(master, *n, "users");
+      const std::string who = n == &a ? "a" : "b";
+      n->conn.execute("INSERT INTO users (id, name, email, password, created_at, updated_at) "
+                      "VALUES (3, 'New " + who + "', 'new-" + who + "@x', 'h', "
+                      "'2026-11-24 09:00:00', '2026-11-24 09:00:00')");
+    }
+  }
+};
+
+}  // namespace
+
+TEST_CASE("two slaves creating a user with the same local id get two master rows", "[sync]") {
+  two_slaves_new_user_3 nodes;
+  auto& [dir, master, a, b] = nodes;
   for (auto* n : {&a, &b}) {
     const std::string who = n == &a ? "a" : "b";
-    n->conn.execute("INSERT INTO users (id, name, email, password, created_at, updated_at) VALUES "
-                    "(3, 'New " + who + "', 'new-" + who + "@x', 'h', '2026-11-24 09:00:00', "
-                    "'2026-11-24 09:00:00')");
     n->conn.execute("INSERT INTO transactions (transaction_number, cashier_id, quantity_kg, "
                     "price_per_kg, total_amount, created_at, updated_at) VALUES ('TXN-" + who +
                     "', 3, 1, 850, 850, '2026-11-24 09:05:00', '2026-11-24 09:05:00')");
@@ -344,19 +359,8 @@ TEST_CASE("a local id a slave uses again does not name the row it was mapped to 
   // Convergence seed 63756: B's first user (local 3) became master row 4, and the master
   // remembered "B's 3 is 4". B then moved a new pending user out of the way onto the freed id 3;
   // pushed, it was taken for master row 4 and refused (its e-mail collided), for ever.
-  ruxx_test::temp_dir dir;
-  node master(dir / "m.sqlite", sync::node_role::master);
-  node a(dir / "a.sqlite", sync::node_role::slave);
-  node b(dir / "b.sqlite", sync::node_role::slave);
-  seed_users(master);
-  pull_all(master, a, "users");
-  pull_all(master, b, "users");
-  for (auto* n : {&a, &b}) {
-    const std::string who = n == &a ? "a" : "b";
-    n->conn.execute("INSERT INTO users (id, name, email, password, created_at, updated_at) VALUES "
-                    "(3, 'New " + who + "', 'new-" + who + "@x', 'h', '2026-11-24 09:00:00', "
-                    "'2026-11-24 09:00:00')");
-  }
+  two_slaves_new_user_3 nodes;
+  auto& [dir, master, a, b] = nodes;
   push_all(a, master, "users", "node-a");
   push_all(b, master, "users", "node-b");
   const auto b_id = master.scalar("SELECT id FROM users WHERE email = 'new-b@x'");

@@ -323,6 +323,7 @@ class Schedule:
         while the agent pushes and applies. Kinds, values and timestamps are drawn now, so the schedule stays seeded; the
         targets are picked from the node's database when the write happens."""
         count = r.randint(1, 4)
+        run = self.runs
         plans = []
         for i in range(count):
             self.clock.advance(r)
@@ -341,9 +342,10 @@ class Schedule:
                         elif kind == "edit_sale":
                             what = app.edit_sale(op_rng, label, self.nodes, conn=conn)
                         elif kind == "adjust":
-                            # Two syncs of one step can both run app writes: the node's tag
-                            # keeps their adjustments' tokens apart (seeds 62081, 62213).
-                            what = app.adjust(op_rng, "%d-%s-%s" % (self.seed, label, node.tag))
+                            # Two syncs of one step, of one node or two, can both run app
+                            # writes: the agent run's number keeps their adjustments' tokens
+                            # apart (seeds 62081, 62213, 64086).
+                            what = app.adjust(op_rng, "%d-%s-r%d" % (self.seed, label, run))
                         elif kind == "create_user":
                             what = self.create_user(app, op_rng, label)
                         elif kind == "delete_adjustment":

@@ -121,6 +121,17 @@ void note_refused(job_context& ctx, std::string_view table) {
   if (std::find(list.begin(), list.end(), table) == list.end()) list.emplace_back(table);
 }
 
+// For a failure of `table` in a run that lists refusals: notes a refusal of the table's data
+// (its rows stay pending; the caller goes on with the other tables) and logs it with `next`,
+// what happens now. Rethrows anything else, and everything when no list is kept.
+void note_refusal_or_rethrow(job_context& ctx, std::string_view table, const run_failure& e,
+                             std::string_view next) {
+  if (!ctx.refused_tables || !is_table_refusal(e)) throw e;
+  synccore::log::log_error("The master refused " + std::string(table) + "; " + std::string(next),
+                           {{"table", table}, {"reason", e.what()}});
+  note_refused(ctx, table);
+}
+
 // Moves the change entries of rows the master refused to the end of the queue, so the rows
 // behind them go in this run, and says which rows wait and why. They stay pending: sent again
 // (first in the next run's queue) until the depot fixes them. Returns false when every row
@@ -187,8 +198,8 @@ void push_table(job_context& ctx, const table_descriptor& t, table_summary& summ
   }
   if (!refusal) return;
   // The rest of the table went through: it still counts as refused (exit 4), but its pull
-  // runs, so the depot gets the master's changes meanwhile. A recovery's catch-up push (no list
-  // to note it in) ends on it as before.
+  // runs, so the depot gets the master's changes meanwhile. Without a list to note it in, the
+  // refusal ends the run.
   if (!ctx.refused_tables) throw *refusal;
   note_refused(ctx, t.name);
 }
@@ -357,10 +368,7 @@ std::vector<table_summary> push_pending(job_context& ctx, const std::vector<std:
     try {
       push_table(ctx, *synccore::tables::find_table(name), summary);
     } catch (const run_failure& e) {
-      if (!ctx.refused_tables || !is_table_refusal(e)) throw;
-      synccore::log::log_error("The master refused pending " + name + "; pushing the others",
-                               {{"reason", std::string(e.what())}});
-      note_refused(ctx, name);
+      note_refusal_or_rethrow(ctx, name, e, "pushing the other tables");
     }
     if (summary.pushed || summary.pushed_deletes) {
       synccore::log::log_info("Pushed pending " + name,
@@ -381,12 +389,7 @@ std::vector<table_summary> run_sync(job_context& ctx) {
     try {
       out.push_back(sync_table(ctx, t.name));
     } catch (const run_failure& e) {
-      if (!ctx.refused_tables || !is_table_refusal(e)) throw;
-      // The refused rows stay pending (pushed again next run); the other tables go on.
-      synccore::log::log_error("The master refused " + std::string(t.name) +
-                                   "; syncing the other tables",
-                               {{"table", t.name}, {"reason", e.what()}});
-      note_refused(ctx, t.name);
+      note_refusal_or_rethrow(ctx, t.name, e, "syncing the other tables");
     }
   }
   return out;

@@ -40,8 +40,9 @@ struct job_context {
   std::size_t pull_page_rows = 1000;
   // When set, a table whose data the master refuses (400, 409, 413, 422) is added here and
   // run_sync goes on with the others; the agent then ends the run with exit 4 naming them (a
-  // partial failure is not 0). When null (a recovery's catch-up run), the refusal ends the run.
-  // push_pending honours it too (a recovery pushes every table, then stops on the list).
+  // partial failure is not 0). When null (the incremental run a recovery makes on the file it
+  // is building), the refusal ends the run. push_pending honours it too (a recovery pushes
+  // every table of the old file, then stops on the list).
   std::vector<std::string>* refused_tables = nullptr;
 };
 
